@@ -1,0 +1,36 @@
+"""Feature flags for Django: evaluated in memory, mirrored through Redis.
+
+import featureflags
+
+if featureflags.is_enabled("new_ui", request):
+    ...
+featureflags.variant("checkout", request.user)
+featureflags.explain("new_ui", 42, region="US").steps
+"""
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["Context", "Decision", "Reason", "evaluate", "explain", "is_enabled", "variant"]
+
+_LAZY = {
+    "is_enabled": "featureflags.decisions",
+    "variant": "featureflags.decisions",
+    "evaluate": "featureflags.decisions",
+    "explain": "featureflags.decisions",
+    "Context": "featureflags.engine",
+    "Decision": "featureflags.engine",
+    "Reason": "featureflags.engine",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so that importing the package does not import Django models before apps load.
+    module_path = _LAZY.get(name)
+    if module_path is None:
+        raise AttributeError(f"module 'featureflags' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module_path), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,102 @@
+"""The ``FEATUREFLAGS`` setting: one dict, documented defaults, reloaded by ``override_settings``.
+
+FEATUREFLAGS = {
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "ENVIRONMENT": "production",
+}
+
+from featureflags.conf import flag_settings
+flag_settings.MAX_STALENESS
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import import_module
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.signals import setting_changed
+
+DEFAULTS: dict[str, Any] = {
+    # Redis that mirrors the flags between processes; None: an in-process
+    # mirror fed by the database (single-process sites, development). Falls back
+    # to the REDIS_URL environment variable.
+    "REDIS_URL": None,
+    # Prefix of every Redis key and of the pub/sub channel.
+    "KEY_PREFIX": "featureflags",
+    # Longest time (seconds) a process may miss a change whose announcement was lost.
+    "MAX_STALENESS": 1.0,
+    # Socket timeout (seconds) of the mirror's Redis calls; never on the hot path.
+    "REDIS_TIMEOUT": 0.5,
+    # This deployment's environment name (flags limited to environments use it).
+    "ENVIRONMENT": None,
+    # Attribute of request.user used as the user id: "pk", "username", "email",
+    # or a dotted path to a callable taking the user.
+    "USER_ID_ATTRIBUTE": "pk",
+    # Dotted path to a callable (request) -> dict of extra context attributes.
+    "CONTEXT": None,
+    # Cookie that keeps an anonymous visitor's id (signed, HttpOnly).
+    "ANONYMOUS_COOKIE": "featureflags_aid",
+    "ANONYMOUS_COOKIE_MAX_AGE": 60 * 60 * 24 * 365,
+    # Who is named in the audit log when no actor is given.
+    "DEFAULT_ACTOR": "system",
+}
+
+IMPORT_STRINGS = ("CONTEXT",)
+
+
+class FlagSettings:
+    """Attribute access to ``settings.FEATUREFLAGS`` merged over :data:`DEFAULTS`."""
+
+    def __init__(self) -> None:
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        value = getattr(settings, "FEATUREFLAGS", {}) or {}
+        unknown = set(value) - set(DEFAULTS)
+        if unknown:
+            raise ImproperlyConfigured(
+                f"Unknown FEATUREFLAGS setting(s): {', '.join(sorted(unknown))}. Known: {', '.join(sorted(DEFAULTS))}."
+            )
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in DEFAULTS:
+            raise AttributeError(f"Invalid FEATUREFLAGS setting: {name!r}")
+        if name in self._cache:
+            return self._cache[name]
+        value = self.user_settings.get(name, DEFAULTS[name])
+        if name == "REDIS_URL" and not value:
+            value = os.environ.get("REDIS_URL") or None
+        if name in IMPORT_STRINGS and isinstance(value, str):
+            value = import_string(value, name)
+        self._cache[name] = value
+        return value
+
+    def reload(self) -> None:
+        self._cache.clear()
+
+
+def import_string(path: str, setting: str) -> Any:
+    module_path, _, attribute = path.rpartition(".")
+    try:
+        return getattr(import_module(module_path), attribute)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ImproperlyConfigured(f"FEATUREFLAGS[{setting!r}]: cannot import {path!r}: {exc}") from exc
+
+
+flag_settings = FlagSettings()
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting == "FEATUREFLAGS":
+        flag_settings.reload()
+        from .store import runtime
+
+        runtime.reset()
+
+
+setting_changed.connect(_reload)

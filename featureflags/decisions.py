@@ -1,0 +1,68 @@
+"""The public Python API: one evaluator behind every entry point."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from .context import build_context
+from .engine import Context, Decision, Explanation, Reason
+from .store import runtime
+
+logger = logging.getLogger("featureflags")
+
+
+def is_enabled(
+    key: str, who: Any = None, *, default: bool = False, environment: str | None = None, **attributes: Any
+) -> bool:
+    """Is flag ``key`` on for ``who`` (a request, a user, an id, a mapping or a Context)?
+
+    With no ``who`` at all, the global switch answers. An unknown flag gives
+    ``default``; this never raises.
+
+    >>> is_enabled("new_ui", request)
+    >>> is_enabled("new_ui", 42, region="US")
+    """
+    if type(who) is str and not attributes and environment is None:
+        context: Context | None = Context(who)  # the common case, kept short
+    else:
+        try:
+            context = build_context(who, environment, attributes)
+        except Exception:
+            logger.exception("featureflags: cannot build a context for %r", key)
+            return default
+    return runtime.current().is_enabled(key, context, default)
+
+
+def variant(
+    key: str, who: Any = None, *, default: str | None = None, environment: str | None = None, **attributes: Any
+) -> str | None:
+    """The variant of ``key`` served to ``who``, or ``default`` when the flag is off or has none."""
+    try:
+        context = build_context(who, environment, attributes)
+    except Exception:
+        logger.exception("featureflags: cannot build a context for %r", key)
+        return default
+    chosen = runtime.current().variant(key, context)
+    return default if chosen is None else chosen
+
+
+def evaluate(
+    key: str, who: Any = None, *, default: bool = False, environment: str | None = None, **attributes: Any
+) -> Decision:
+    """The full decision (enabled, variant, reason); an unknown flag's ``enabled`` is ``default``."""
+    try:
+        context = build_context(who, environment, attributes)
+    except Exception:
+        logger.exception("featureflags: cannot build a context for %r", key)
+        return Decision(default, None, Reason.UNKNOWN_FLAG)
+    decision = runtime.current().evaluate(key, context)
+    if decision.reason is Reason.UNKNOWN_FLAG and default:
+        return Decision(True, None, Reason.UNKNOWN_FLAG)
+    return decision
+
+
+def explain(key: str, who: Any = None, *, environment: str | None = None, **attributes: Any) -> Explanation:
+    """The decision with every step of the contract that led to it (for "why does user 42 see this?")."""
+    context = build_context(who, environment, attributes)
+    return runtime.current().explain(key, context)

@@ -1,0 +1,210 @@
+"""Attribute constraints with the operators and semantics of Unleash's strategy constraints."""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import re2
+
+from .context import Context
+from .semver import parse_semver
+
+Check = Callable[[Context], bool]
+
+STRING_OPERATORS = ("STR_CONTAINS", "STR_STARTS_WITH", "STR_ENDS_WITH")
+NUMBER_OPERATORS = ("NUM_EQ", "NUM_GT", "NUM_GTE", "NUM_LT", "NUM_LTE")
+DATE_OPERATORS = ("DATE_AFTER", "DATE_BEFORE")
+SEMVER_OPERATORS = ("SEMVER_EQ", "SEMVER_GT", "SEMVER_GTE", "SEMVER_LT", "SEMVER_LTE")
+OPERATORS = frozenset(
+    ("IN", "NOT_IN", "REGEX", "IN_CIDR") + STRING_OPERATORS + NUMBER_OPERATORS + DATE_OPERATORS + SEMVER_OPERATORS
+)
+# Operators that compare against one value (the first of ``values``).
+SINGLE_VALUE_OPERATORS = frozenset(NUMBER_OPERATORS + DATE_OPERATORS + SEMVER_OPERATORS)
+
+_COMPARE = {
+    "EQ": lambda a, b: a == b,
+    "GT": lambda a, b: a > b,
+    "GTE": lambda a, b: a >= b,
+    "LT": lambda a, b: a < b,
+    "LTE": lambda a, b: a <= b,
+    "AFTER": lambda a, b: a > b,
+    "BEFORE": lambda a, b: a < b,
+}
+
+
+class ConstraintError(ValueError):
+    """A constraint that cannot be compiled; ``field`` names the part at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def as_text(value: Any) -> str:
+    """Context values compare as strings; booleans as ``true``/``false``."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def compile_constraint(spec: Mapping[str, Any]) -> Check:
+    """A function ``context -> bool`` for one constraint definition.
+
+    ``spec`` has ``attribute``, ``operator``, ``values`` and optionally
+    ``inverted`` and ``case_insensitive``. Raises :class:`ConstraintError`.
+    """
+    attribute = spec.get("attribute")
+    if not isinstance(attribute, str) or not attribute:
+        raise ConstraintError("attribute", "A constraint needs the name of an attribute.")
+    operator = spec.get("operator")
+    if operator not in OPERATORS:
+        raise ConstraintError("operator", f"Unknown constraint operator {operator!r}.")
+    values = spec.get("values") or []
+    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+        raise ConstraintError("values", "Constraint values must be a list.")
+    values = [as_text(v) for v in values]
+    inverted = bool(spec.get("inverted", False))
+    case_insensitive = bool(spec.get("case_insensitive", False))
+    test = _value_test(operator, values, case_insensitive)
+    absent_result = operator == "NOT_IN"
+
+    def check(context: Context) -> bool:
+        value = context.get(attribute)
+        if value is None:
+            result = absent_result
+        else:
+            try:
+                result = test(value)
+            except (ValueError, TypeError, OverflowError):
+                result = False
+        return result != inverted
+
+    return check
+
+
+def _value_test(operator: str, values: list[str], case_insensitive: bool) -> Callable[[Any], bool]:
+    if operator in ("IN", "NOT_IN"):
+        allowed = frozenset(values)
+        folded = frozenset(v.lower() for v in values)
+
+        def is_in(value: Any) -> bool:
+            if isinstance(value, (list, tuple, set, frozenset)):
+                return any(is_in(item) for item in value)
+            text = as_text(value)
+            return text.lower() in folded if case_insensitive else text in allowed
+
+        return is_in if operator == "IN" else (lambda value: not is_in(value))
+
+    if operator in STRING_OPERATORS:
+        needles = [v.lower() for v in values] if case_insensitive else values
+        method = {"STR_CONTAINS": str.__contains__, "STR_STARTS_WITH": str.startswith, "STR_ENDS_WITH": str.endswith}[
+            operator
+        ]
+
+        def string_test(value: Any) -> bool:
+            text = as_text(value)
+            if case_insensitive:
+                text = text.lower()
+            return any(method(text, needle) for needle in needles)
+
+        return string_test
+
+    if operator == "REGEX":
+        patterns = [_compile_regex(v, case_insensitive) for v in values]
+        return lambda value: any(p.search(as_text(value)) is not None for p in patterns)
+
+    if operator == "IN_CIDR":
+        networks = [_parse_network(v) for v in values]
+
+        def in_cidr(value: Any) -> bool:
+            address = ipaddress.ip_address(as_text(value).strip())
+            return any(address in network for network in networks)
+
+        return in_cidr
+
+    if not values:
+        raise ConstraintError("values", f"The operator {operator} needs a value to compare with.")
+    compare = _COMPARE[operator.split("_", 1)[1]]
+
+    if operator in NUMBER_OPERATORS:
+        target = _parse_number(values[0])
+        return lambda value: compare(_number(value), target)
+
+    if operator in DATE_OPERATORS:
+        target_date = parse_date(values[0])
+        if target_date is None:
+            raise ConstraintError("values", f"{values[0]!r} is not an ISO 8601 date.")
+        return lambda value: _date_test(value, target_date, compare)
+
+    target_version = parse_semver(values[0])
+    if target_version is None:
+        raise ConstraintError("values", f"{values[0]!r} is not a SemVer 2.0.0 version.")
+
+    def semver_test(value: Any) -> bool:
+        version = parse_semver(as_text(value))
+        return version is not None and compare(version, target_version)
+
+    return semver_test
+
+
+def _compile_regex(pattern: str, case_insensitive: bool):
+    try:
+        return re2.compile(("(?i)" if case_insensitive else "") + pattern)
+    except re2.error as exc:
+        raise ConstraintError("values", f"{pattern!r} is not a valid RE2 regular expression: {_message(exc)}") from exc
+
+
+def _parse_network(text: str):
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError as exc:
+        raise ConstraintError("values", f"{text!r} is not an IP address or CIDR range.") from exc
+
+
+def _parse_number(text: str) -> float:
+    number = _number(text)
+    if math.isnan(number):
+        raise ConstraintError("values", f"{text!r} is not a number.")
+    return number
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, (int, float)):
+        return float(value)
+    return float(as_text(value).strip())
+
+
+def parse_date(value: Any) -> datetime | None:
+    """An aware datetime from a datetime, an ISO 8601 string or epoch seconds."""
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, tz=UTC)
+    else:
+        text = as_text(value).strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _date_test(value: Any, target: datetime, compare) -> bool:
+    parsed = parse_date(value)
+    return parsed is not None and compare(parsed, target)
+
+
+def _message(exc: Exception) -> str:
+    text = exc.args[0] if exc.args else str(exc)
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)

@@ -1,0 +1,48 @@
+"""The result of an evaluation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .reasons import Reason
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """``enabled``, the ``variant`` served (None when off or without variants), and why."""
+
+    enabled: bool
+    variant: str | None
+    reason: Reason
+
+    def __bool__(self) -> bool:
+        return self.enabled
+
+    def as_dict(self) -> dict:
+        return {"enabled": self.enabled, "variant": self.variant, "reason": self.reason.value}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of the contract as it applied to a context: ``outcome`` is
+    ``"pass"`` (the step let evaluation go on), ``"decided"`` or ``"skipped"``."""
+
+    name: str
+    outcome: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """A decision with the chain of steps that led to it."""
+
+    key: str
+    decision: Decision
+    steps: tuple[Step, ...] = field(default_factory=tuple)
+
+    def as_dict(self) -> dict:
+        return {
+            "key": self.key,
+            **self.decision.as_dict(),
+            "steps": [{"name": s.name, "outcome": s.outcome, "detail": s.detail} for s in self.steps],
+        }

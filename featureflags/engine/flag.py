@@ -1,0 +1,130 @@
+"""A flag compiled for fast evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from itertools import accumulate
+from typing import Any
+
+from .constraints import as_text, compile_constraint
+from .context import Context
+from .definition import InvalidDefinition, to_timestamp, validate_definition, with_defaults
+from .hashing import crc32_bucket, murmur_bucket, signed_crc32, variant_target
+from .idset import IdSet, build_id_set
+from .rules import compile_rules
+
+
+class CompiledFlag:
+    """Everything the evaluator needs, precomputed; immutable once built."""
+
+    __slots__ = (
+        "bucketing",
+        "constraint_specs",
+        "constraints",
+        "enabled",
+        "end_at",
+        "environments",
+        "excluded",
+        "excluded_count",
+        "has_schedule",
+        "key",
+        "percentage",
+        "pinned",
+        "prerequisites",
+        "rule_patterns",
+        "rules",
+        "salt_prefix",
+        "start_at",
+        "stickiness",
+        "targeted",
+        "total_weight",
+        "user_count",
+        "variant_bounds",
+        "variant_names",
+    )
+
+    def __init__(self, definition: Mapping[str, Any]) -> None:
+        errors = validate_definition(definition)
+        if errors:
+            raise InvalidDefinition(errors)
+        d = with_defaults(definition)
+        self.key: str = d["key"]
+        self.enabled: bool = d["enabled"]
+        self.percentage: int = d["percentage"]
+        self.environments = frozenset(d["environments"]) or None
+        self.start_at = to_timestamp(d["start_at"])
+        self.end_at = to_timestamp(d["end_at"])
+        self.has_schedule = self.start_at is not None or self.end_at is not None
+        self.prerequisites: tuple[tuple[str, str | None], ...] = tuple(
+            (p["key"], p.get("variant") or None) for p in d["prerequisites"]
+        )
+        excluded = _id_set(d["excluded_users"])
+        users = _id_set(d["users"])
+        self.excluded_count = len(excluded)
+        self.user_count = len(users)
+        # None rather than an empty set: the hot path then skips the call.
+        self.excluded: Callable[[str], bool] | None = excluded.contains if len(excluded) else None
+        self.targeted: Callable[[str], bool] | None = users.contains if len(users) else None
+        self.rule_patterns: tuple[str, ...] = tuple(d["rules"])
+        self.rules = compile_rules(self.rule_patterns)
+        self.constraint_specs = tuple(dict(c) for c in d["constraints"])
+        self.constraints = tuple(compile_constraint(c) for c in self.constraint_specs)
+        self.stickiness: str = d["stickiness"]
+        self.salt_prefix: str = (d["salt"] or self.key) + ":"
+        self.bucketing: str = d["bucketing"]
+        names = tuple(v["name"] for v in d["variants"])
+        weights = [v.get("weight", 1) for v in d["variants"]]
+        self.variant_names = names
+        self.variant_bounds = tuple(accumulate(weights))
+        self.total_weight = sum(weights)
+        self.pinned: dict[str, str] = {str(k): v for k, v in d["pinned_variants"].items()}
+
+    def sticky_value(self, context: Context) -> str | None:
+        """The value hashed for the rollout and the variant, or None."""
+        stickiness = self.stickiness
+        if stickiness == "default":
+            value = context.user_id or context.anonymous_id
+        elif stickiness == "user_id":
+            value = context.user_id
+        elif stickiness == "anonymous_id":
+            value = context.anonymous_id
+        else:
+            raw = context.attributes.get(stickiness)
+            value = None if raw is None else as_text(raw)
+        return value or None
+
+    def bucket(self, value: str) -> int:
+        """The bucket of ``value`` on this flag's scale (1..100 murmur3, 0..99 crc32)."""
+        if self.bucketing == "crc32":
+            return crc32_bucket(value)
+        return murmur_bucket(self.salt_prefix, value)
+
+    def in_rollout(self, value: str) -> bool:
+        if self.bucketing == "crc32":
+            return crc32_bucket(value) < self.percentage
+        return murmur_bucket(self.salt_prefix, value) <= self.percentage
+
+    def variant_for(self, context: Context | None) -> str | None:
+        """The variant served when the flag is on for ``context``."""
+        if not self.variant_names:
+            return None
+        if context is not None and context.user_id is not None and self.pinned:
+            pinned = self.pinned.get(context.user_id)
+            if pinned is not None:
+                return pinned
+        value = (self.sticky_value(context) if context is not None else None) or ""
+        if self.bucketing == "crc32":
+            target = signed_crc32(value) % self.total_weight + 1
+        else:
+            target = variant_target(self.salt_prefix, value, self.total_weight)
+        for name, bound in zip(self.variant_names, self.variant_bounds):
+            if bound >= target:
+                return name
+        return self.variant_names[-1]  # unreachable: the last bound is the total
+
+    def __repr__(self) -> str:
+        return f"<CompiledFlag {self.key!r} enabled={self.enabled} percentage={self.percentage}>"
+
+
+def _id_set(value: Any) -> IdSet:
+    return value if isinstance(value, IdSet) else build_id_set(value)

@@ -1,0 +1,30 @@
+"""Bucketing functions of the contract: murmur3 (Unleash) and crc32 (hanoi)."""
+
+from __future__ import annotations
+
+import zlib
+
+import mmh3
+
+VARIANT_SEED = 86028157
+
+
+def murmur_bucket(salt_prefix: str, value: str) -> int:
+    """``murmur3_32(f"{salt}:{value}") % 100 + 1``, in 1..100; ``salt_prefix`` is ``f"{salt}:"``."""
+    return mmh3.hash(salt_prefix + value, 0, False) % 100 + 1
+
+
+def signed_crc32(value: str) -> int:
+    """crc32 as Python 2 returned it: a signed 32-bit integer."""
+    crc = zlib.crc32(value.encode("utf-8"))
+    return crc - 0x100000000 if crc & 0x80000000 else crc
+
+
+def crc32_bucket(value: str) -> int:
+    """hanoi's bucket, 0..99: signed crc32 with a floor modulo."""
+    return signed_crc32(value) % 100
+
+
+def variant_target(salt_prefix: str, value: str, total_weight: int) -> int:
+    """Unleash's variant target, in 1..total_weight."""
+    return mmh3.hash(salt_prefix + value, VARIANT_SEED, False) % total_weight + 1

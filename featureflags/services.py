@@ -1,0 +1,520 @@
+"""The one way flags are written: validated, versioned, audited, then mirrored.
+
+Every write path (admin, dashboard, API, commands, imports, guardrails, the hanoi
+facade) calls these functions. Each runs in one transaction: a refused write
+changes nothing, and the mirror is told only after commit.
+
+    from featureflags import services
+    services.create_flag("new_ui", percentage=30, actor="alice", source="dashboard")
+    services.update_flag("new_ui", {"enabled": True}, expected_version=1, actor="alice")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from .conf import flag_settings
+from .engine.definition import (
+    is_valid_key,
+    validate_definition,
+    validate_definitions,
+)
+from .models import (
+    AuditEntry,
+    Constraint,
+    Flag,
+    FlagKind,
+    FlagUser,
+    MirrorState,
+    PinnedVariant,
+    Prerequisite,
+    Rule,
+    Source,
+    Variant,
+)
+from .serialization import (
+    EDITABLE_FIELDS,
+    META_FIELDS,
+    RULE_FIELDS,
+    SCALAR_FIELDS,
+    flag_state,
+    user_count,
+    with_relations,
+)
+
+USER_ID_MAX_LENGTH = 255
+_BAD_ID = re.compile(r"[\x00-\x1f\x7f]")
+BATCH_SIZE = 5_000
+
+
+class FlagConflict(Exception):
+    """A write named a version that is no longer current; ``current`` is the flag as it is now."""
+
+    def __init__(self, key: str, expected: int, current: dict[str, Any]) -> None:
+        super().__init__(
+            f"Flag {key!r} was changed by someone else: you edited version {expected}, "
+            f"it is now at version {current['version']}."
+        )
+        self.key = key
+        self.expected = expected
+        self.current = current
+
+
+class FlagNotFound(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"No flag is called {key!r}.")
+        self.key = key
+
+
+# -- flags ----------------------------------------------------------------------
+
+
+def create_flag(
+    key: str,
+    *,
+    actor: str | None = None,
+    source: str = Source.CODE,
+    source_detail: str = "",
+    **fields: Any,
+) -> Flag:
+    """Create a flag (switched off, 100 % by default), validated and audited."""
+    if not is_valid_key(key):
+        raise ValidationError({"key": ["A key is 1-100 ASCII letters, digits, '_', '-' or '.'."]})
+    _refuse_unknown(fields)
+    with transaction.atomic():
+        if Flag.objects.filter(key=key).exists():
+            raise ValidationError({"key": [f"A flag called {key!r} already exists."]})
+        state = {**_new_flag_state(key), **_normalise(fields)}
+        _validate(key, state, deleting=False)
+        try:
+            with transaction.atomic():
+                flag = Flag.objects.create(key=key)
+        except IntegrityError as exc:
+            raise ValidationError({"key": [f"A flag called {key!r} already exists."]}) from exc
+        _write_state(flag, state)
+        _bump(flag)
+        _audit(flag, "create", None, _full_state(flag), actor, source, source_detail)
+    _announce([key])
+    return flag
+
+
+def update_flag(
+    key: str,
+    changes: Mapping[str, Any],
+    *,
+    expected_version: int | None = None,
+    actor: str | None = None,
+    source: str = Source.CODE,
+    source_detail: str = "",
+    action: str = "update",
+    note: str = "",
+) -> Flag:
+    """Change some editable fields; with ``expected_version``, refuse a stale edit with :class:`FlagConflict`."""
+    _refuse_unknown(changes)
+    with transaction.atomic():
+        flag = _locked(key)
+        before = _full_state(flag)
+        if expected_version is not None and int(expected_version) != flag.version:
+            raise FlagConflict(key, int(expected_version), before)
+        proposed = {**{k: v for k, v in before.items() if k in EDITABLE_FIELDS}, **_normalise(changes)}
+        if all(proposed.get(k) == before.get(k) for k in changes):
+            return flag  # nothing changes: no version, no audit entry
+        _validate(key, proposed, deleting=False)
+        _write_state(flag, proposed, only=set(changes))
+        _bump(flag)
+        _audit(flag, action, before, _full_state(flag), actor, source, source_detail, note)
+    _announce([key])
+    return flag
+
+
+def set_enabled(key: str, enabled: bool, **kwargs: Any) -> Flag:
+    kwargs.setdefault("action", "enable" if enabled else "disable")
+    return update_flag(key, {"enabled": bool(enabled)}, **kwargs)
+
+
+def kill(key: str, **kwargs: Any) -> Flag:
+    """The kill switch: the flag is off for everyone until switched on again."""
+    kwargs.setdefault("action", "kill")
+    return update_flag(key, {"enabled": False}, **kwargs)
+
+
+def set_percentage(key: str, percentage: Any, **kwargs: Any) -> Flag:
+    kwargs.setdefault("action", "set_percentage")
+    return update_flag(key, {"percentage": percentage}, **kwargs)
+
+
+def delete_flag(
+    key: str,
+    *,
+    expected_version: int | None = None,
+    actor: str | None = None,
+    source: str = Source.CODE,
+    source_detail: str = "",
+) -> None:
+    with transaction.atomic():
+        flag = _locked(key)
+        before = _full_state(flag)
+        if expected_version is not None and int(expected_version) != flag.version:
+            raise FlagConflict(key, int(expected_version), before)
+        dependents = sorted(Prerequisite.objects.filter(parent=flag).values_list("flag__key", flat=True))
+        if dependents:
+            raise ValidationError(
+                {"key": [f"{key!r} is a prerequisite of {', '.join(dependents)}; change those first."]}
+            )
+        _bump(flag)
+        _audit(flag, "delete", before, None, actor, source, source_detail)
+        FlagUser.objects.filter(flag=flag)._raw_delete(FlagUser.objects.db)  # millions of rows: no signals needed
+        flag.delete()
+    _announce([key])
+
+
+def restore_state(key: str, state: Mapping[str, Any], **kwargs: Any) -> Flag:
+    """Put back an earlier state (from an audit entry); audited as ``revert``."""
+    kwargs.setdefault("action", "revert")
+    return update_flag(key, {k: v for k, v in state.items() if k in EDITABLE_FIELDS}, **kwargs)
+
+
+# -- user lists -------------------------------------------------------------------
+
+
+def add_users(
+    key: str,
+    ids: Iterable[Any],
+    *,
+    excluded: bool = False,
+    actor: str | None = None,
+    source: str = Source.CODE,
+    source_detail: str = "",
+) -> int:
+    """Add ids to the flag's list (or its excluded list); returns how many were new."""
+    return _change_users(key, ids, excluded, "add", actor, source, source_detail)
+
+
+def remove_users(
+    key: str,
+    ids: Iterable[Any],
+    *,
+    excluded: bool = False,
+    actor: str | None = None,
+    source: str = Source.CODE,
+    source_detail: str = "",
+) -> int:
+    return _change_users(key, ids, excluded, "remove", actor, source, source_detail)
+
+
+def replace_users(
+    key: str,
+    ids: Iterable[Any],
+    *,
+    excluded: bool = False,
+    actor: str | None = None,
+    source: str = Source.CODE,
+    source_detail: str = "",
+) -> int:
+    """Make the list exactly ``ids`` (streamed in batches, all or nothing); returns its size."""
+    return _change_users(key, ids, excluded, "replace", actor, source, source_detail)
+
+
+def clean_user_id(raw: Any, line: int | None = None) -> str:
+    """An id as stored, or a ValidationError naming the line."""
+    user_id = str(raw).strip() if raw is not None else ""
+    where = f" (line {line})" if line is not None else ""
+    if not user_id:
+        raise ValidationError({"users": [f"An empty user id{where}."]})
+    if len(user_id) > USER_ID_MAX_LENGTH or _BAD_ID.search(user_id):
+        raise ValidationError(
+            {"users": [f"{user_id[:40]!r}{where} is not a user id: at most {USER_ID_MAX_LENGTH} printable characters."]}
+        )
+    return user_id
+
+
+def _change_users(key, ids, excluded, mode, actor, source, source_detail) -> int:
+    field = "excluded_users" if excluded else "users"
+    with transaction.atomic():
+        flag = _locked(key)
+        count_before = user_count(flag, excluded)
+        changed = 0
+        sample: list[str] = []
+        if mode == "replace":
+            FlagUser.objects.filter(flag=flag, excluded=excluded)._raw_delete(FlagUser.objects.db)
+        for batch in _batches(ids):
+            if len(sample) < 20:
+                sample.extend(batch[: 20 - len(sample)])
+            if mode == "remove":
+                changed += FlagUser.objects.filter(flag=flag, excluded=excluded, user_id__in=batch)._raw_delete(
+                    FlagUser.objects.db
+                )
+            else:
+                created = FlagUser.objects.bulk_create(
+                    [FlagUser(flag=flag, user_id=u, excluded=excluded) for u in batch],
+                    ignore_conflicts=True,
+                    batch_size=BATCH_SIZE,
+                )
+                changed += len(created)
+        count_after = user_count(flag, excluded)
+        if mode != "remove":
+            changed = count_after - count_before if mode == "add" else count_after
+        if count_after == count_before and mode != "replace":
+            return 0
+        flag.users_version = _bump(flag)
+        flag.save(update_fields=["users_version"])
+        _audit(
+            flag,
+            f"{mode}_{field}",
+            {field: {"count": count_before}},
+            {field: {"count": count_after, "sample": sample}},
+            actor,
+            source,
+            source_detail,
+        )
+    _announce([key])
+    return changed
+
+
+def _batches(ids: Iterable[Any]) -> Iterable[list[str]]:
+    batch: list[str] = []
+    for line, raw in enumerate(ids, start=1):
+        batch.append(clean_user_id(raw, line))
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+# -- the audit log ------------------------------------------------------------------
+
+
+def _audit(flag, action, before, after, actor, source, source_detail="", note="") -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=str(actor or flag_settings.DEFAULT_ACTOR)[:200],
+        source=source,
+        source_detail=str(source_detail)[:500],
+        action=action,
+        flag_key=flag.key,
+        flag=flag if action != "delete" else None,
+        before=before,
+        after=after,
+        note=note,
+    )
+
+
+def record_event(
+    key: str, action: str, *, actor: str | None = None, source: str = Source.SYSTEM, note: str = "", after: Any = None
+) -> AuditEntry:
+    """Audit something that happened to a flag without changing it (a schedule boundary passed, ...)."""
+    flag = Flag.objects.filter(key=key).first()
+    return AuditEntry.objects.create(
+        actor=str(actor or flag_settings.DEFAULT_ACTOR)[:200],
+        source=source,
+        action=action,
+        flag_key=key,
+        flag=flag,
+        after=after,
+        note=note,
+    )
+
+
+# -- internals ----------------------------------------------------------------------
+
+
+def _locked(key: str) -> Flag:
+    try:
+        return with_relations(Flag.objects.select_for_update()).get(key=key)
+    except Flag.DoesNotExist:
+        raise FlagNotFound(key) from None
+
+
+def _full_state(flag: Flag) -> dict[str, Any]:
+    flag = with_relations(Flag.objects).get(pk=flag.pk)
+    state = flag_state(flag)
+    state["user_count"] = user_count(flag)
+    state["excluded_count"] = user_count(flag, excluded=True)
+    return state
+
+
+def _new_flag_state(key: str) -> dict[str, Any]:
+    defaults = Flag(key=key)
+    state: dict[str, Any] = {name: getattr(defaults, name) for name in SCALAR_FIELDS}
+    state.update(rules=[], constraints=[], variants=[], pinned_variants={}, prerequisites=[])
+    return state
+
+
+def _refuse_unknown(fields: Mapping[str, Any]) -> None:
+    unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise ValidationError({name: ["Not a field of a flag (or not editable here)."] for name in unknown})
+
+
+def _normalise(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Accept the forms callers naturally send (strings from forms and files)."""
+    out = dict(fields)
+    if "percentage" in out:
+        out["percentage"] = _as_int(out["percentage"])
+    for name in ("start_at", "end_at"):
+        if isinstance(out.get(name), datetime):
+            value = out[name]
+            out[name] = (value if timezone.is_aware(value) else timezone.make_aware(value)).isoformat()
+        elif out.get(name) == "":
+            out[name] = None
+    if "rules" in out and isinstance(out["rules"], (list, tuple)):
+        out["rules"] = [r for r in out["rules"]]
+    if "prerequisites" in out and isinstance(out["prerequisites"], (list, tuple)):
+        out["prerequisites"] = [{"key": p} if isinstance(p, str) else dict(p) for p in out["prerequisites"]]
+    if "pinned_variants" in out and isinstance(out["pinned_variants"], Mapping):
+        out["pinned_variants"] = {str(k): v for k, v in out["pinned_variants"].items()}
+    if "variants" in out and isinstance(out["variants"], (list, tuple)):
+        out["variants"] = [
+            {"name": v, "weight": 1} if isinstance(v, str) else {**v, "weight": _as_int(v.get("weight", 1))}
+            for v in out["variants"]
+        ]
+    return out
+
+
+def _as_int(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return value
+
+
+def _validate(key: str, state: Mapping[str, Any], deleting: bool) -> None:
+    errors: dict[str, list[str]] = {}
+    definition = {"key": key, **{name: state[name] for name in RULE_FIELDS if name in state}}
+    for problem in validate_definition(definition):
+        errors.setdefault(problem.field, []).append(problem.message)
+    _validate_metadata(state, errors)
+    if not errors:
+        # Prerequisites name existing flags and form no cycle, with this change in place.
+        graph: dict[str, dict[str, Any]] = {
+            k: {"key": k, "prerequisites": []} for k in Flag.objects.values_list("key", flat=True)
+        }
+        for child, parent, variant in Prerequisite.objects.values_list("flag__key", "parent__key", "variant"):
+            graph[child]["prerequisites"].append({"key": parent, **({"variant": variant} if variant else {})})
+        variants: dict[str, list] = {}
+        for flag_key, name in Variant.objects.values_list("flag__key", "name"):
+            variants.setdefault(flag_key, []).append({"name": name, "weight": 1})
+        for k, node in graph.items():
+            node["variants"] = variants.get(k, [])
+        graph[key] = {
+            "key": key,
+            "prerequisites": definition.get("prerequisites", []),
+            "variants": state.get("variants", []),
+        }
+        for problem in validate_definitions(graph):
+            if problem.field.startswith("prerequisites") and problem.key != key and key not in problem.message:
+                continue  # an older problem elsewhere is not this write's fault
+            errors.setdefault(problem.field if problem.key == key else "prerequisites", []).append(problem.message)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _validate_metadata(state: Mapping[str, Any], errors: dict[str, list[str]]) -> None:
+    def check(name: str, ok: bool, message: str) -> None:
+        if name in state and not ok:
+            errors.setdefault(name, []).append(message)
+
+    def optional_int(value: Any) -> bool:
+        return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+
+    check("kind", state.get("kind") in FlagKind.values, f"One of {', '.join(FlagKind.values)}.")
+    check(
+        "owner", isinstance(state.get("owner"), str) and len(state.get("owner", "")) <= 200, "At most 200 characters."
+    )
+    check("description", isinstance(state.get("description"), str), "Must be text.")
+    check(
+        "tags",
+        isinstance(state.get("tags"), list) and all(isinstance(t, str) for t in state.get("tags", [])),
+        "A list of words.",
+    )
+    check("metadata", isinstance(state.get("metadata"), dict), "Must be an object.")
+    for name in ("error_threshold", "performance_threshold", "expected_lifetime_days"):
+        check(name, optional_int(state.get(name)), "A whole number >= 0, or empty.")
+    check(
+        "error_window_seconds",
+        optional_int(state.get("error_window_seconds")) and state.get("error_window_seconds") not in (None, 0),
+        "A whole number of seconds > 0.",
+    )
+    baseline = state.get("performance_baseline")
+    check(
+        "performance_baseline",
+        baseline is None or (isinstance(baseline, (int, float)) and not isinstance(baseline, bool) and baseline > 0),
+        "A number of seconds > 0, or empty.",
+    )
+
+
+def _write_state(flag: Flag, state: Mapping[str, Any], only: set[str] | None = None) -> None:
+    fields = set(EDITABLE_FIELDS) if only is None else only
+    for name in fields & set(
+        META_FIELDS + ("enabled", "percentage", "stickiness", "salt", "bucketing", "environments")
+    ):
+        setattr(flag, name, state[name])
+    for name in fields & {"start_at", "end_at"}:
+        value = state[name]
+        setattr(flag, name, parse_datetime(value) if isinstance(value, str) else value)
+    flag.save()
+    if "rules" in fields:
+        flag.rules.all().delete()
+        Rule.objects.bulk_create([Rule(flag=flag, pattern=p, position=i) for i, p in enumerate(state["rules"])])
+    if "constraints" in fields:
+        flag.constraints.all().delete()
+        Constraint.objects.bulk_create(
+            [
+                Constraint(
+                    flag=flag,
+                    attribute=c["attribute"],
+                    operator=c["operator"],
+                    values=list(c.get("values", [])),
+                    inverted=bool(c.get("inverted", False)),
+                    case_insensitive=bool(c.get("case_insensitive", False)),
+                    position=i,
+                )
+                for i, c in enumerate(state["constraints"])
+            ]
+        )
+    if "variants" in fields:
+        flag.variants.all().delete()
+        Variant.objects.bulk_create(
+            [
+                Variant(flag=flag, name=v["name"], weight=v.get("weight", 1), position=i)
+                for i, v in enumerate(state["variants"])
+            ]
+        )
+    if "pinned_variants" in fields:
+        flag.pinned_variants.all().delete()
+        PinnedVariant.objects.bulk_create(
+            [PinnedVariant(flag=flag, user_id=u, variant=v) for u, v in state["pinned_variants"].items()]
+        )
+    if "prerequisites" in fields:
+        flag.prerequisites.all().delete()
+        parents = {f.key: f for f in Flag.objects.filter(key__in=[p["key"] for p in state["prerequisites"]])}
+        Prerequisite.objects.bulk_create(
+            [
+                Prerequisite(flag=flag, parent=parents[p["key"]], variant=p.get("variant") or "", position=i)
+                for i, p in enumerate(state["prerequisites"])
+            ]
+        )
+
+
+def _bump(flag: Flag) -> int:
+    """Raise the mirror version in this transaction; the flag records it."""
+    if not MirrorState.objects.filter(pk=1).update(version=F("version") + 1):
+        MirrorState.objects.create(pk=1, version=1)
+    version = MirrorState.objects.values_list("version", flat=True).get(pk=1)
+    Flag.objects.filter(pk=flag.pk).update(version=F("version") + 1, mirror_version=version)
+    flag.refresh_from_db(fields=["version", "mirror_version"])
+    return version
+
+
+def _announce(keys: list[str]) -> None:
+    from .store import runtime
+
+    transaction.on_commit(lambda: runtime.announce(keys))

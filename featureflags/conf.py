@@ -40,6 +40,9 @@ DEFAULTS: dict[str, Any] = {
     # Cookie that keeps an anonymous visitor's id (signed, HttpOnly).
     "ANONYMOUS_COOKIE": "featureflags_aid",
     "ANONYMOUS_COOKIE_MAX_AGE": 60 * 60 * 24 * 365,
+    # Keep the snapshot current from a background thread (pub/sub, or polling the
+    # database without Redis). Off only for test suites and one-shot scripts.
+    "SYNC_THREAD": True,
     # Who is named in the audit log when no actor is given.
     "DEFAULT_ACTOR": "system",
 }

@@ -518,3 +518,111 @@ def _announce(keys: list[str]) -> None:
     from .store import runtime
 
     transaction.on_commit(lambda: runtime.announce(keys))
+
+
+# -- many flags at once (imports) -----------------------------------------------------
+
+
+def apply_definitions(
+    definitions: Mapping[str, Mapping[str, Any]],
+    *,
+    dry_run: bool = False,
+    actor: str | None = None,
+    source: str = Source.IMPORT,
+    source_detail: str = "",
+) -> dict[str, str]:
+    """Create or update many flags, all or nothing; returns ``{key: created|updated|unchanged}``.
+
+    Each definition holds editable fields and optionally ``users`` and
+    ``excluded_users`` (the complete lists). Every problem of every flag is
+    raised at once as one ValidationError keyed ``"<flag>.<field>"``.
+    """
+    incoming = {key: _split_lists(key, definition) for key, definition in definitions.items()}
+    errors = _validate_many({key: state for key, (state, _lists) in incoming.items()})
+    if errors:
+        raise ValidationError(errors)
+    report: dict[str, str] = {}
+    with transaction.atomic():
+        existing = {f.key: f for f in with_relations(Flag.objects.select_for_update()).filter(key__in=list(incoming))}
+        for key, (state, lists) in incoming.items():
+            flag = existing.get(key)
+            if flag is None:
+                report[key] = "created"
+                continue
+            current = _full_state(flag)
+            same_state = all(current.get(name) == value for name, value in state.items())
+            same_lists = all(
+                set(_list_ids(flag, field == "excluded_users")) == set(ids) for field, ids in lists.items()
+            )
+            report[key] = "unchanged" if same_state and same_lists else "updated"
+        if dry_run:
+            return report
+        for key, status in report.items():
+            if status == "created":
+                existing[key] = Flag.objects.create(key=key)
+        for key, (state, lists) in incoming.items():
+            if report[key] == "unchanged":
+                continue
+            flag = existing[key]
+            before = None if report[key] == "created" else _full_state(flag)
+            full = {**(_new_flag_state(key) if before is None else before), **state}
+            _write_state(flag, {k: v for k, v in full.items() if k in EDITABLE_FIELDS})
+            for field, ids in lists.items():
+                excluded = field == "excluded_users"
+                FlagUser.objects.filter(flag=flag, excluded=excluded)._raw_delete(FlagUser.objects.db)
+                for batch in _batches(ids):
+                    FlagUser.objects.bulk_create(
+                        [FlagUser(flag=flag, user_id=u, excluded=excluded) for u in batch], ignore_conflicts=True
+                    )
+            version = _bump(flag)
+            if lists:
+                Flag.objects.filter(pk=flag.pk).update(users_version=version)
+            _audit(flag, "import" if before is None else "import_update", before, _full_state(flag), actor, source, source_detail)
+        changed = [key for key, status in report.items() if status != "unchanged"]
+    if changed:
+        _announce(changed)
+    return report
+
+
+def _split_lists(key: str, definition: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    state = dict(definition)
+    state.pop("key", None)
+    lists = {field: [str(i) for i in state.pop(field)] for field in ("users", "excluded_users") if field in state}
+    return _normalise(state), lists
+
+
+def _list_ids(flag: Flag, excluded: bool) -> Iterable[str]:
+    return FlagUser.objects.filter(flag=flag, excluded=excluded).values_list("user_id", flat=True).iterator()
+
+
+def _validate_many(states: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    graph: dict[str, dict[str, Any]] = {}
+    for key in Flag.objects.exclude(key__in=list(states)).values_list("key", flat=True):
+        graph[key] = {"key": key, "prerequisites": [], "variants": []}
+    for child, parent, variant in Prerequisite.objects.exclude(flag__key__in=list(states)).values_list(
+        "flag__key", "parent__key", "variant"
+    ):
+        graph[child]["prerequisites"].append({"key": parent, **({"variant": variant} if variant else {})})
+    for flag_key, name in Variant.objects.exclude(flag__key__in=list(states)).values_list("flag__key", "name"):
+        graph[flag_key]["variants"].append({"name": name, "weight": 1})
+    for key, state in states.items():
+        if not is_valid_key(key):
+            errors.setdefault(f"{key}.key", []).append("A key is 1-100 ASCII letters, digits, '_', '-' or '.'.")
+            continue
+        unknown = sorted(set(state) - set(EDITABLE_FIELDS))
+        for name in unknown:
+            errors.setdefault(f"{key}.{name}", []).append("Not a field of a flag.")
+        full = {**_new_flag_state(key), **{k: v for k, v in state.items() if k in EDITABLE_FIELDS}}
+        definition = {"key": key, **{name: full[name] for name in RULE_FIELDS}}
+        for problem in validate_definition(definition):
+            errors.setdefault(f"{key}.{problem.field}", []).append(problem.message)
+        metadata_errors: dict[str, list[str]] = {}
+        _validate_metadata(full, metadata_errors)
+        for field, messages in metadata_errors.items():
+            errors.setdefault(f"{key}.{field}", []).extend(messages)
+        graph[key] = definition
+    for problem in validate_definitions(graph):
+        if problem.key in states and problem.field.startswith("prerequisites"):
+            errors.setdefault(f"{problem.key}.{problem.field}", []).append(problem.message)
+    return errors

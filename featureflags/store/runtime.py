@@ -314,7 +314,7 @@ class _State:
     # -- the thread ---------------------------------------------------------------
 
     def start_thread(self) -> None:
-        if self.thread is not None and self.thread.is_alive():
+        if not flag_settings.SYNC_THREAD or (self.thread is not None and self.thread.is_alive()):
             return
         self.stop_event = threading.Event()
         target = self._follow_redis if self.uses_redis else self._poll_database

@@ -1,0 +1,1 @@
+"""File formats flags are read from and written to."""

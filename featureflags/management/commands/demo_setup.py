@@ -1,0 +1,63 @@
+"""Load the demo flags and make an admin login (the README's first command runs this)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from featureflags import services
+from featureflags.formats.config_file import parse_config
+from featureflags.models import Source
+
+CDC_ON = {
+    "enabled": True,
+    "percentage": 80,
+    "bucketing": "crc32",
+    "rules": ["01$"],
+    "variants": [{"name": "foo", "weight": 1}, {"name": "bar", "weight": 1}],
+    "users": ["447568110000"],
+    "description": "The example of the hanoi README: 80 %, user 447568110000, rule 01$, variants foo/bar.",
+    "owner": "Demo",
+}
+
+
+class Command(BaseCommand):
+    help = "Create the demo flags (cdc_on and the flags of features_config.json) and an admin user."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--config", help="A features_config.json to load (default: ../shared/data's).")
+        parser.add_argument("--username", default=os.environ.get("DEMO_ADMIN", "admin"))
+
+    def handle(self, *args, **options):
+        definitions = {"cdc_on": CDC_ON}
+        config_path = Path(options["config"]) if options["config"] else _shared_config()
+        if config_path is not None and config_path.exists():
+            definitions.update(parse_config(json.loads(config_path.read_text())))
+        report = services.apply_definitions(
+            definitions, actor="demo_setup", source=Source.IMPORT, source_detail=str(config_path or "built-in")
+        )
+        for key, status in report.items():
+            self.stdout.write(f"  {key}: {status}")
+        self.stdout.write(self.style.SUCCESS(f"Demo flags ready ({len(report)})."))
+        self._admin(options["username"])
+
+    def _admin(self, username: str) -> None:
+        User = get_user_model()
+        password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(9)
+        user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True, "is_superuser": True})
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        host = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+        self.stdout.write(self.style.SUCCESS(f"Admin login: {username} / {password}  ->  {host}/admin/"))
+
+
+def _shared_config() -> Path | None:
+    candidate = Path(settings.BASE_DIR).parent / "shared" / "data" / "features_config.json"
+    return candidate if candidate.exists() else None

@@ -77,6 +77,7 @@ FEATUREFLAGS = {
     "REDIS_URL": REDIS_URL,
     "ENVIRONMENT": os.environ.get("FEATUREFLAGS_ENVIRONMENT", "production"),
     "MAX_STALENESS": float(os.environ.get("FEATUREFLAGS_MAX_STALENESS", "1.0")),
+    "KEY_PREFIX": os.environ.get("FEATUREFLAGS_KEY_PREFIX", "featureflags"),
 }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -94,7 +94,7 @@ def create_flag(
         if Flag.objects.filter(key=key).exists():
             raise ValidationError({"key": [f"A flag called {key!r} already exists."]})
         state = {**_new_flag_state(key), **_normalise(fields)}
-        _validate(key, state, deleting=False)
+        _validate(key, state, cross_flag=bool(state["prerequisites"]))
         try:
             with transaction.atomic():
                 flag = Flag.objects.create(key=key)
@@ -102,7 +102,7 @@ def create_flag(
             raise ValidationError({"key": [f"A flag called {key!r} already exists."]}) from exc
         _write_state(flag, state)
         _bump(flag)
-        _audit(flag, "create", None, _full_state(flag), actor, source, source_detail)
+        _audit(flag, "create", None, _full_state(flag, reload=True), actor, source, source_detail)
     _announce([key])
     return flag
 
@@ -128,10 +128,12 @@ def update_flag(
         proposed = {**{k: v for k, v in before.items() if k in EDITABLE_FIELDS}, **_normalise(changes)}
         if all(proposed.get(k) == before.get(k) for k in changes):
             return flag  # nothing changes: no version, no audit entry
-        _validate(key, proposed, deleting=False)
+        # Other flags matter only when the prerequisite graph or the variants they may require change.
+        _validate(key, proposed, cross_flag=bool({"prerequisites", "variants"} & set(changes)))
         _write_state(flag, proposed, only=set(changes))
         _bump(flag)
-        _audit(flag, action, before, _full_state(flag), actor, source, source_detail, note)
+        after = {**before, **{k: v for k, v in proposed.items() if k in changes}, "version": flag.version}
+        _audit(flag, action, before, after, actor, source, source_detail, note)
     _announce([key])
     return flag
 
@@ -334,8 +336,10 @@ def _locked(key: str) -> Flag:
         raise FlagNotFound(key) from None
 
 
-def _full_state(flag: Flag) -> dict[str, Any]:
-    flag = with_relations(Flag.objects).get(pk=flag.pk)
+def _full_state(flag: Flag, reload: bool = False) -> dict[str, Any]:
+    """The audited state: every editable field and the list sizes."""
+    if reload:
+        flag = with_relations(Flag.objects).get(pk=flag.pk)
     state = flag_state(flag)
     state["user_count"] = user_count(flag)
     state["excluded_count"] = user_count(flag, excluded=True)
@@ -386,35 +390,11 @@ def _as_int(value: Any) -> Any:
     return value
 
 
-def _validate(key: str, state: Mapping[str, Any], deleting: bool) -> None:
-    errors: dict[str, list[str]] = {}
-    definition = {"key": key, **{name: state[name] for name in RULE_FIELDS if name in state}}
-    for problem in validate_definition(definition):
-        errors.setdefault(problem.field, []).append(problem.message)
-    _validate_metadata(state, errors)
-    if not errors:
-        # Prerequisites name existing flags and form no cycle, with this change in place.
-        graph: dict[str, dict[str, Any]] = {
-            k: {"key": k, "prerequisites": []} for k in Flag.objects.values_list("key", flat=True)
-        }
-        for child, parent, variant in Prerequisite.objects.values_list("flag__key", "parent__key", "variant"):
-            graph[child]["prerequisites"].append({"key": parent, **({"variant": variant} if variant else {})})
-        variants: dict[str, list] = {}
-        for flag_key, name in Variant.objects.values_list("flag__key", "name"):
-            variants.setdefault(flag_key, []).append({"name": name, "weight": 1})
-        for k, node in graph.items():
-            node["variants"] = variants.get(k, [])
-        graph[key] = {
-            "key": key,
-            "prerequisites": definition.get("prerequisites", []),
-            "variants": state.get("variants", []),
-        }
-        for problem in validate_definitions(graph):
-            if problem.field.startswith("prerequisites") and problem.key != key and key not in problem.message:
-                continue  # an older problem elsewhere is not this write's fault
-            errors.setdefault(problem.field if problem.key == key else "prerequisites", []).append(problem.message)
+def _validate(key: str, state: Mapping[str, Any], cross_flag: bool = True) -> None:
+    """Raise a ValidationError naming each bad field of one flag's proposed state."""
+    errors = _validate_many({key: state}, cross_flag=cross_flag)
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError({field[len(key) + 1 :]: messages for field, messages in errors.items()})
 
 
 def _validate_metadata(state: Mapping[str, Any], errors: dict[str, list[str]]) -> None:
@@ -577,7 +557,8 @@ def apply_definitions(
             version = _bump(flag)
             if lists:
                 Flag.objects.filter(pk=flag.pk).update(users_version=version)
-            _audit(flag, "import" if before is None else "import_update", before, _full_state(flag), actor, source, source_detail)
+            after = _full_state(flag, reload=True)
+            _audit(flag, "import" if before is None else "import_update", before, after, actor, source, source_detail)
         changed = [key for key, status in report.items() if status != "unchanged"]
     if changed:
         _announce(changed)
@@ -595,23 +576,19 @@ def _list_ids(flag: Flag, excluded: bool) -> Iterable[str]:
     return FlagUser.objects.filter(flag=flag, excluded=excluded).values_list("user_id", flat=True).iterator()
 
 
-def _validate_many(states: Mapping[str, Mapping[str, Any]]) -> dict[str, list[str]]:
+def _validate_many(states: Mapping[str, Mapping[str, Any]], cross_flag: bool = True) -> dict[str, list[str]]:
+    """Every problem of these proposed states, keyed ``"<flag>.<field>"``.
+
+    With ``cross_flag``, prerequisites are checked against every other flag in the
+    database as it would be after the change (missing flags, variants, cycles).
+    """
     errors: dict[str, list[str]] = {}
-    graph: dict[str, dict[str, Any]] = {}
-    for key in Flag.objects.exclude(key__in=list(states)).values_list("key", flat=True):
-        graph[key] = {"key": key, "prerequisites": [], "variants": []}
-    for child, parent, variant in Prerequisite.objects.exclude(flag__key__in=list(states)).values_list(
-        "flag__key", "parent__key", "variant"
-    ):
-        graph[child]["prerequisites"].append({"key": parent, **({"variant": variant} if variant else {})})
-    for flag_key, name in Variant.objects.exclude(flag__key__in=list(states)).values_list("flag__key", "name"):
-        graph[flag_key]["variants"].append({"name": name, "weight": 1})
+    graph = _prerequisite_graph(exclude=list(states)) if cross_flag else {}
     for key, state in states.items():
         if not is_valid_key(key):
             errors.setdefault(f"{key}.key", []).append("A key is 1-100 ASCII letters, digits, '_', '-' or '.'.")
             continue
-        unknown = sorted(set(state) - set(EDITABLE_FIELDS))
-        for name in unknown:
+        for name in sorted(set(state) - set(EDITABLE_FIELDS)):
             errors.setdefault(f"{key}.{name}", []).append("Not a field of a flag.")
         full = {**_new_flag_state(key), **{k: v for k, v in state.items() if k in EDITABLE_FIELDS}}
         definition = {"key": key, **{name: full[name] for name in RULE_FIELDS}}
@@ -622,7 +599,22 @@ def _validate_many(states: Mapping[str, Mapping[str, Any]]) -> dict[str, list[st
         for field, messages in metadata_errors.items():
             errors.setdefault(f"{key}.{field}", []).extend(messages)
         graph[key] = definition
-    for problem in validate_definitions(graph):
-        if problem.key in states and problem.field.startswith("prerequisites"):
-            errors.setdefault(f"{problem.key}.{problem.field}", []).append(problem.message)
+    if cross_flag and not errors:
+        for problem in validate_definitions(graph):
+            if problem.key in states and problem.field.startswith("prerequisites"):
+                errors.setdefault(f"{problem.key}.{problem.field}", []).append(problem.message)
     return errors
+
+
+def _prerequisite_graph(exclude: list[str]) -> dict[str, dict[str, Any]]:
+    """Every other flag's prerequisites and variant names, as minimal definitions."""
+    graph: dict[str, dict[str, Any]] = {
+        key: {"key": key, "prerequisites": [], "variants": []}
+        for key in Flag.objects.exclude(key__in=exclude).values_list("key", flat=True)
+    }
+    rows = Prerequisite.objects.exclude(flag__key__in=exclude).values_list("flag__key", "parent__key", "variant")
+    for child, parent, variant in rows:
+        graph[child]["prerequisites"].append({"key": parent, **({"variant": variant} if variant else {})})
+    for flag_key, name in Variant.objects.exclude(flag__key__in=exclude).values_list("flag__key", "name"):
+        graph[flag_key]["variants"].append({"name": name, "weight": 1})
+    return graph

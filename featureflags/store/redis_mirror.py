@@ -106,6 +106,8 @@ class RedisMirror:
 
     def _list_payload(self, flag, field: str, previous: dict | None, stale_blobs: list[str]) -> Any:
         """A small list inline, else a reference to its compact blob (uploaded if missing)."""
+        if previous and previous.get("users_version") == flag.users_version and field in previous:
+            return previous[field]  # the lists did not change: no need to read them again
         excluded = field == "excluded_users"
         ids = list(
             FlagUser.objects.filter(flag=flag, excluded=excluded).values_list("user_id", flat=True)[

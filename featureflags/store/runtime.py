@@ -55,6 +55,12 @@ def reset() -> None:
     _state.__init__()
 
 
+def install(snapshot: Snapshot) -> None:
+    """Serve this snapshot until the next change or reset (benchmarks, tests)."""
+    with _state.lock:
+        _set_snapshot(snapshot)
+
+
 def status() -> dict[str, Any]:
     return _state.status()
 
@@ -374,7 +380,7 @@ class _State:
             behind = version is not None and version < current().version
             if (version is None or behind) and mirror.try_lock_resync():
                 # Redis restarted empty, or missed writes made while it was away.
-                logger.warning("featureflags: Redis is behind the database; publishing every flag")
+                logger.warning("featureflags: Redis is empty or behind the database; publishing every flag")
                 mirror.publish(None)
                 version = mirror.version()
         except Exception:

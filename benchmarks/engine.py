@@ -1,0 +1,157 @@
+"""Cost of a flag check, of a million-id list and of loading 10,000 flags.
+
+    python -m benchmarks.engine [--quick]
+
+Every figure is printed with its ratio to a floor measured in the same run: a
+dict lookup plus ``zlib.crc32(id) % 100`` called through a Python function, the
+least any in-process percentage check can cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import random
+import sys
+import time
+import timeit
+import tracemalloc
+import zlib
+
+from benchmarks._django import setup
+
+setup()
+
+from featureflags import is_enabled  # noqa: E402
+from featureflags.engine import Context, Snapshot  # noqa: E402
+from featureflags.engine.idset import build_id_set, id_set_from_bytes  # noqa: E402
+from featureflags.store import runtime  # noqa: E402
+
+MILLION = 1_000_000
+
+
+def per_call_us(func, number: int) -> float:
+    """Best of five runs, in microseconds per call."""
+    timer = timeit.Timer(func)
+    return min(timer.repeat(repeat=5, number=number)) / number * 1e6
+
+
+def floor_check():
+    flags = {"pct": 50}
+    uid = b"12345"
+
+    def floor() -> bool:
+        percentage = flags.get("pct")
+        return percentage is not None and zlib.crc32(uid) % 100 < percentage
+
+    return floor
+
+
+def big_flag_definitions(ids: list[str]) -> list[dict]:
+    return [
+        {
+            "key": "big",
+            "enabled": True,
+            "percentage": 50,
+            "users": build_id_set(ids),
+            "rules": ["^admin-", "@example\\.com$", "^qa[0-9]+$"],
+            "constraints": [
+                {"attribute": "region", "operator": "IN", "values": ["US", "RO", "DE"]},
+                {"attribute": "app_version", "operator": "SEMVER_GTE", "values": ["2.0.0"]},
+            ],
+        },
+        {"key": "pct", "enabled": True, "percentage": 50},
+    ]
+
+
+def measure_memory(build) -> tuple[object, float]:
+    gc.collect()
+    tracemalloc.start()
+    value = build()
+    current, _peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return value, current / 2**20
+
+
+def ten_thousand_flags() -> str:
+    rng = random.Random(7)
+    definitions = {}
+    for i in range(10_000):
+        definition = {"key": f"flag_{i}", "enabled": rng.random() < 0.8, "percentage": rng.randrange(101)}
+        if i % 3 == 0:
+            definition["rules"] = [f"^{i}[0-9]+$"]
+        if i % 4 == 0:
+            definition["constraints"] = [{"attribute": "region", "operator": "IN", "values": ["US", "DE"]}]
+        if i % 5 == 0:
+            definition["variants"] = [{"name": "a", "weight": 50}, {"name": "b", "weight": 50}]
+        if i % 7 == 0:
+            definition["users"] = [str(rng.randrange(10**9)) for _ in range(20)]
+        definitions[definition["key"]] = json.dumps(definition)
+    return json.dumps(definitions)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer iterations")
+    args = parser.parse_args()
+    number = 50_000 if args.quick else 300_000
+
+    print(f"Python {sys.version.split()[0]}; best of 5 x {number:,} calls\n")
+    ids = [str(10**11 + 7 * i) for i in range(MILLION)]
+    snapshot = Snapshot.from_definitions(big_flag_definitions(ids), version=1)
+    runtime.install(snapshot)
+
+    floor = per_call_us(floor_check(), number)
+    context = Context("12345", {"region": "US", "app_version": "2.1.0"})
+    rows = [
+        ("floor: dict lookup + crc32 % 100", floor),
+        ("percentage flag, is_enabled(key, id)", per_call_us(lambda: is_enabled("pct", "12345"), number)),
+        ("percentage flag, is_enabled(key, Context)", per_call_us(lambda: is_enabled("pct", context), number)),
+        ("percentage flag, Snapshot.is_enabled", per_call_us(lambda: snapshot.is_enabled("pct", context), number)),
+        (
+            "1M users + 3 rules + 2 constraints, not listed",
+            per_call_us(lambda: is_enabled("big", context), number),
+        ),
+        (
+            "1M users + 3 rules + 2 constraints, listed",
+            per_call_us(lambda: is_enabled("big", ids[777_777]), number),
+        ),
+        ("unknown flag", per_call_us(lambda: is_enabled("missing", "12345"), number)),
+    ]
+    print(f"{'check':52} {'us/check':>9} {'x floor':>8}")
+    for name, us in rows:
+        print(f"{name:52} {us:9.3f} {us / floor:8.1f}")
+
+    serialised = build_id_set(ids)
+    data = serialised.to_bytes()
+    _, compact_mib = measure_memory(lambda: id_set_from_bytes(data))
+    _, set_mib = measure_memory(lambda: set(ids))
+    print(
+        f"\n1,000,000-id list per worker: compact {compact_mib:.1f} MiB; Python set of str {set_mib:.1f} MiB "
+        f"({set_mib / compact_mib:.1f}x more)"
+    )
+    start = time.perf_counter()
+    id_set_from_bytes(data)
+    print(f"  loading it from its Redis form: {(time.perf_counter() - start) * 1000:.1f} ms")
+
+    payload = ten_thousand_flags()
+    state = runtime._State()
+
+    def load():
+        return Snapshot(state._compile_all(json.loads(payload)), version=1)
+
+    start = time.perf_counter()
+    loaded, load_mib = measure_memory(load)
+    traced = time.perf_counter() - start
+    start = time.perf_counter()
+    loaded = load()
+    seconds = time.perf_counter() - start
+    print(
+        f"\n10,000 flags from their Redis form: {seconds * 1000:.0f} ms, {load_mib:.1f} MiB "
+        f"({len(loaded)} flags; {traced * 1000:.0f} ms under tracemalloc)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,173 @@
+"""How long a change takes to reach other processes.
+
+    python -m benchmarks.propagation [--workers 4] [--changes 200]
+
+Needs Redis (``REDIS_URL``, default redis://127.0.0.1:6379/0) and the database of
+``config.settings``. Each change is a ``services.set_percentage``; the clock
+starts at its commit (publishing to Redis happens after commit, so it is
+included) and stops when a worker process's snapshot shows the new value. ``time.monotonic`` is the
+same clock in every process on Linux. Keys live under a private Redis prefix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+from benchmarks._django import ROOT
+
+
+def worker_main(key: str) -> None:
+    """Print ``<percentage> <monotonic time>`` each time this process sees a new value."""
+    from benchmarks._django import setup
+
+    setup()
+    from featureflags.store import runtime
+
+    last = None
+    print("ready", flush=True)
+    while True:
+        flag = runtime.current().flags.get(key)
+        value = None if flag is None else flag.percentage
+        if value != last:
+            print(f"{value} {time.monotonic()}", flush=True)
+            last = value
+        time.sleep(0.0002)
+
+
+class Worker:
+    """A worker process and a thread turning its output into a queue of lines."""
+
+    def __init__(self, key: str, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.propagation", "--worker", key],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        for line in self.process.stdout:
+            self.lines.put(line.strip())
+
+    def read_line(self, timeout: float) -> str | None:
+        try:
+            return self.lines.get(timeout=max(timeout, 0))
+        except queue.Empty:
+            return None
+
+    def wait_for(self, value: int, deadline: float) -> float | None:
+        """The time the worker reported ``value``, skipping older reports."""
+        while True:
+            line = self.read_line(deadline - time.monotonic())
+            if line is None:
+                return None
+            seen, _, at = line.partition(" ")
+            if seen == str(value):
+                return float(at)
+
+
+def start_workers(count: int, key: str, env: dict[str, str]) -> list[Worker]:
+    workers = [Worker(key, env) for _ in range(count)]
+    for worker in workers:
+        line = worker.read_line(timeout=60)
+        if line != "ready":
+            stop_workers(workers)
+            raise RuntimeError(f"a worker did not start: {line!r}")
+    return workers
+
+
+def stop_workers(workers: list[Worker]) -> None:
+    for worker in workers:
+        worker.process.kill()
+    for worker in workers:
+        worker.process.wait(timeout=10)
+
+
+def measure(key: str, workers: list[Worker], changes: int, timeout: float = 5.0) -> list[float]:
+    """Seconds from each commit until each worker serves the new value (never seen: ``timeout``)."""
+    from django.db import transaction
+
+    from featureflags import services
+
+    latencies = []
+    for i in range(changes):
+        value = 1 + (i % 98)
+        with transaction.atomic():
+            services.set_percentage(key, value, actor="benchmark")
+            start = time.monotonic()  # the commit follows: publishing happens after it
+        for worker in workers:
+            seen = worker.wait_for(value, start + timeout)
+            latencies.append(timeout if seen is None else seen - start)
+    return latencies
+
+
+def summary(latencies: list[float]) -> dict[str, float]:
+    ordered = sorted(latencies)
+    return {
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000,
+        "max_ms": ordered[-1] * 1000,
+    }
+
+
+def worker_env(redis_url: str, prefix: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(REDIS_URL=redis_url, FEATUREFLAGS_KEY_PREFIX=prefix, FEATUREFLAGS_MAX_STALENESS="1.0")
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--changes", type=int, default=200)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        worker_main(args.worker)
+        return
+    redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    prefix = f"ffbench:{uuid.uuid4().hex[:8]}"
+    os.environ.update(REDIS_URL=redis_url, FEATUREFLAGS_KEY_PREFIX=prefix)
+    from benchmarks._django import setup
+
+    setup()
+    import redis
+    from django.core.management import call_command
+
+    from featureflags import services
+    from featureflags.models import Flag
+
+    call_command("migrate", verbosity=0)
+    key = f"bench_propagation_{uuid.uuid4().hex[:6]}"
+    services.create_flag(key, enabled=True, percentage=0, actor="benchmark")
+    workers = start_workers(args.workers, key, worker_env(redis_url, prefix))
+    try:
+        latencies = measure(key, workers, args.changes)
+    finally:
+        stop_workers(workers)
+        Flag.objects.filter(key=key).delete()
+        client = redis.Redis.from_url(redis_url)
+        stale = list(client.scan_iter(f"{prefix}:*"))
+        if stale:
+            client.delete(*stale)
+    figures = summary(latencies)
+    print(f"propagation of {args.changes} changes to {args.workers} worker processes (Redis pub/sub)")
+    print(f"  samples {len(latencies)}")
+    for name, value in figures.items():
+        print(f"  {name:7} {value:8.2f}")
+    print(f"  target p99 <= 50 ms: {'met' if figures['p99_ms'] <= 50 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

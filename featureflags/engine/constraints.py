@@ -22,6 +22,11 @@ SEMVER_OPERATORS = ("SEMVER_EQ", "SEMVER_GT", "SEMVER_GTE", "SEMVER_LT", "SEMVER
 OPERATORS = frozenset(
     ("IN", "NOT_IN", "REGEX", "IN_CIDR") + STRING_OPERATORS + NUMBER_OPERATORS + DATE_OPERATORS + SEMVER_OPERATORS
 )
+# Operators whose test parses the value: their results are remembered per value.
+MEMOISED_OPERATORS = frozenset(NUMBER_OPERATORS + DATE_OPERATORS + SEMVER_OPERATORS + ("REGEX", "IN_CIDR"))
+MEMO_SIZE = 256
+# Names a constraint may use for the context's own fields rather than an attribute.
+CONTEXT_FIELDS = frozenset(("user_id", "anonymous_id", "environment"))
 # Operators that compare against one value (the first of ``values``).
 SINGLE_VALUE_OPERATORS = frozenset(NUMBER_OPERATORS + DATE_OPERATORS + SEMVER_OPERATORS)
 
@@ -74,9 +79,32 @@ def compile_constraint(spec: Mapping[str, Any]) -> Check:
     case_insensitive = bool(spec.get("case_insensitive", False))
     test = _value_test(operator, values, case_insensitive)
     absent_result = operator == "NOT_IN"
+    if attribute in CONTEXT_FIELDS:
+
+        def read(context: Context) -> Any:
+            return getattr(context, attribute)
+
+    else:
+
+        def read(context: Context) -> Any:
+            return context.attributes.get(attribute)
+
+    if operator == "IN" and not case_insensitive and not inverted:
+        allowed = frozenset(values)
+
+        def check_in(context: Context) -> bool:
+            value = read(context)
+            if type(value) is str:  # the common case, kept to one set lookup
+                return value in allowed
+            return value is not None and _safe(test, value)
+
+        return check_in
+
+    if operator in MEMOISED_OPERATORS:
+        test = _memoised(test)
 
     def check(context: Context) -> bool:
-        value = context.get(attribute)
+        value = read(context)
         if value is None:
             result = absent_result
         else:
@@ -87,6 +115,30 @@ def compile_constraint(spec: Mapping[str, Any]) -> Check:
         return result != inverted
 
     return check
+
+
+def _memoised(test: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """Remember the last results for text values: parsing a version or a date each check costs more."""
+    results: dict[str, bool] = {}
+
+    def cached(value: Any) -> bool:
+        if type(value) is not str:
+            return test(value)
+        result = results.get(value)
+        if result is None:
+            if len(results) >= MEMO_SIZE:
+                results.clear()
+            result = results[value] = test(value)
+        return result
+
+    return cached
+
+
+def _safe(test: Callable[[Any], bool], value: Any) -> bool:
+    try:
+        return test(value)
+    except (ValueError, TypeError, OverflowError):
+        return False
 
 
 def _value_test(operator: str, values: list[str], case_insensitive: bool) -> Callable[[Any], bool]:

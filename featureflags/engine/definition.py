@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .constraints import ConstraintError, compile_constraint
+from .constraints import ConstraintError, compile_constraint, parse_date
 from .idset import IdSet
 from .rules import RuleError, check_pattern
 
@@ -202,8 +202,6 @@ def keys_in_cycles(definitions: Mapping[str, Mapping[str, Any]]) -> frozenset[st
 
 def to_timestamp(value: Any) -> float | None:
     """Epoch seconds from a datetime, an ISO 8601 string or a number; None if invalid."""
-    from .constraints import parse_date
-
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -212,16 +210,6 @@ def to_timestamp(value: Any) -> float | None:
         return None
     parsed = parse_date(value)
     return None if parsed is None else parsed.timestamp()
-
-
-def with_defaults(definition: Mapping[str, Any]) -> dict[str, Any]:
-    merged = {name: _copy(value) for name, value in DEFAULTS.items()}
-    merged.update(definition)
-    return merged
-
-
-def _copy(value: Any) -> Any:
-    return value.copy() if isinstance(value, (list, dict)) else value
 
 
 def _is_id_collection(value: Any) -> bool:

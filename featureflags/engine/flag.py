@@ -8,9 +8,9 @@ from typing import Any
 
 from .constraints import as_text, compile_constraint
 from .context import Context
-from .definition import InvalidDefinition, to_timestamp, validate_definition, with_defaults
+from .definition import DefinitionError, InvalidDefinition, to_timestamp, validate_definition
 from .hashing import crc32_bucket, murmur_bucket, signed_crc32, variant_target
-from .idset import IdSet, build_id_set
+from .idset import EMPTY_ID_SET, IdSet, build_id_set
 from .rules import compile_rules
 
 
@@ -43,41 +43,50 @@ class CompiledFlag:
         "variant_names",
     )
 
-    def __init__(self, definition: Mapping[str, Any]) -> None:
-        errors = validate_definition(definition)
-        if errors:
-            raise InvalidDefinition(errors)
-        d = with_defaults(definition)
-        self.key: str = d["key"]
-        self.enabled: bool = d["enabled"]
-        self.percentage: int = d["percentage"]
-        self.environments = frozenset(d["environments"]) or None
-        self.start_at = to_timestamp(d["start_at"])
-        self.end_at = to_timestamp(d["end_at"])
+    def __init__(self, definition: Mapping[str, Any], validate: bool = True) -> None:
+        """Compile ``definition``; ``validate=False`` for definitions validated when written
+        (the store's), which then only fail on what cannot be compiled at all."""
+        if validate:
+            errors = validate_definition(definition)
+            if errors:
+                raise InvalidDefinition(errors)
+        get = definition.get  # absent and None both mean "the default"
+        self.key: str = definition["key"]
+        self.enabled: bool = get("enabled") is True
+        percentage = get("percentage")
+        self.percentage: int = 100 if percentage is None else percentage
+        self.environments = frozenset(get("environments") or ()) or None
+        start_at, end_at = get("start_at"), get("end_at")
+        self.start_at = None if start_at is None else to_timestamp(start_at)
+        self.end_at = None if end_at is None else to_timestamp(end_at)
         self.has_schedule = self.start_at is not None or self.end_at is not None
         self.prerequisites: tuple[tuple[str, str | None], ...] = tuple(
-            (p["key"], p.get("variant") or None) for p in d["prerequisites"]
+            (p["key"], p.get("variant") or None) for p in get("prerequisites") or ()
         )
-        excluded = _id_set(d["excluded_users"])
-        users = _id_set(d["users"])
+        excluded = _id_set(get("excluded_users"))
+        users = _id_set(get("users"))
         self.excluded_count = len(excluded)
         self.user_count = len(users)
         # None rather than an empty set: the hot path then skips the call.
-        self.excluded: Callable[[str], bool] | None = excluded.contains if len(excluded) else None
-        self.targeted: Callable[[str], bool] | None = users.contains if len(users) else None
-        self.rule_patterns: tuple[str, ...] = tuple(d["rules"])
+        self.excluded: Callable[[str], bool] | None = excluded.contains if self.excluded_count else None
+        self.targeted: Callable[[str], bool] | None = users.contains if self.user_count else None
+        self.rule_patterns: tuple[str, ...] = tuple(get("rules") or ())
         self.rules = compile_rules(self.rule_patterns)
-        self.constraint_specs = tuple(dict(c) for c in d["constraints"])
+        self.constraint_specs = tuple(dict(c) for c in get("constraints") or ())
         self.constraints = tuple(compile_constraint(c) for c in self.constraint_specs)
-        self.stickiness: str = d["stickiness"]
-        self.salt_prefix: str = (d["salt"] or self.key) + ":"
-        self.bucketing: str = d["bucketing"]
-        names = tuple(v["name"] for v in d["variants"])
-        weights = [v.get("weight", 1) for v in d["variants"]]
+        self.stickiness: str = get("stickiness") or "default"
+        self.salt_prefix: str = (get("salt") or self.key) + ":"
+        self.bucketing: str = get("bucketing") or "murmur3"
+        variants = get("variants") or ()
+        names = tuple(v["name"] for v in variants)
+        weights = [v.get("weight", 1) for v in variants]
         self.variant_names = names
         self.variant_bounds = tuple(accumulate(weights))
         self.total_weight = sum(weights)
-        self.pinned: dict[str, str] = {str(k): v for k, v in d["pinned_variants"].items()}
+        if names and self.total_weight <= 0:
+            raise InvalidDefinition([DefinitionError(self.key, "variants", "The weights must add up to more than 0.")])
+        pinned = get("pinned_variants")
+        self.pinned: dict[str, str] = {str(k): v for k, v in pinned.items()} if pinned else {}
 
     def sticky_value(self, context: Context) -> str | None:
         """The value hashed for the rollout and the variant, or None."""
@@ -127,4 +136,6 @@ class CompiledFlag:
 
 
 def _id_set(value: Any) -> IdSet:
+    if not value:
+        return EMPTY_ID_SET
     return value if isinstance(value, IdSet) else build_id_set(value)

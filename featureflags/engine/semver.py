@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -15,6 +16,11 @@ def parse_semver(text: object) -> tuple | None:
     """A sort key with SemVer precedence, or None when ``text`` is not strict SemVer."""
     if not isinstance(text, str):
         return None
+    return _parse(text)
+
+
+@lru_cache(maxsize=4096)  # app versions repeat across requests: parse each once
+def _parse(text: str) -> tuple | None:
     match = _SEMVER.match(text)
     if match is None:
         return None

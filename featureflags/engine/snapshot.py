@@ -7,6 +7,8 @@ from datetime import UTC
 from time import time
 from typing import Any
 
+import mmh3
+
 from .context import Context
 from .decision import Decision, Explanation, Step
 from .definition import find_cycles, prerequisite_keys
@@ -26,6 +28,7 @@ _CONSTRAINT = (False, Reason.CONSTRAINT)
 _ROLLOUT_ON = (True, Reason.ROLLOUT)
 _ROLLOUT_OFF = (False, Reason.ROLLOUT)
 _UNKNOWN = Decision(False, None, Reason.UNKNOWN_FLAG)
+murmur3_32 = mmh3.hash  # the contract's murmur3 bucket, as engine/hashing.py computes it
 # Deeper chains than this are treated as cycles; writes refuse both.
 MAX_PREREQUISITE_DEPTH = 32
 
@@ -129,10 +132,17 @@ class Snapshot:
             return _ROLLOUT_ON
         if percentage <= 0:
             return _ROLLOUT_OFF
-        value = flag.sticky_value(context)
-        if value is None:
+        # sticky_value inlined for the common case
+        value = (
+            context.user_id or context.anonymous_id if flag.stickiness == "default" else flag.sticky_value(context)
+        )
+        if not value:
             return _ROLLOUT_OFF
-        return _ROLLOUT_ON if flag.in_rollout(value) else _ROLLOUT_OFF
+        if flag.bucketing == "murmur3":
+            in_rollout = murmur3_32(flag.salt_prefix + value, 0, False) % 100 + 1 <= percentage
+        else:
+            in_rollout = flag.in_rollout(value)
+        return _ROLLOUT_ON if in_rollout else _ROLLOUT_OFF
 
     def _prerequisites_hold(self, flag: CompiledFlag, context: Context | None, depth: int) -> bool:
         if flag.key in self._cyclic or depth >= MAX_PREREQUISITE_DEPTH:

@@ -50,7 +50,9 @@ class Command(BaseCommand):
     def _admin(self, username: str) -> None:
         User = get_user_model()
         password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(9)
-        user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True, "is_superuser": True})
+        user, _created = User.objects.get_or_create(
+            username=username, defaults={"is_staff": True, "is_superuser": True}
+        )
         user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()

@@ -26,7 +26,7 @@ from .conf import flag_settings
 from .engine.definition import (
     is_valid_key,
     validate_definition,
-    validate_definitions,
+    validate_references,
 )
 from .models import (
     AuditEntry,
@@ -599,9 +599,9 @@ def _validate_many(states: Mapping[str, Mapping[str, Any]], cross_flag: bool = T
         for field, messages in metadata_errors.items():
             errors.setdefault(f"{key}.{field}", []).extend(messages)
         graph[key] = definition
-    if cross_flag and not errors:
-        for problem in validate_definitions(graph):
-            if problem.key in states and problem.field.startswith("prerequisites"):
+    if cross_flag:
+        for problem in validate_references(graph):
+            if problem.key in states:
                 errors.setdefault(f"{problem.key}.{problem.field}", []).append(problem.message)
     return errors
 

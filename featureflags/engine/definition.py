@@ -139,13 +139,21 @@ def validate_definitions(definitions: Mapping[str, Mapping[str, Any]]) -> list[D
     errors: list[DefinitionError] = []
     for definition in definitions.values():
         errors.extend(validate_definition(definition))
+    return errors + validate_references(definitions)
+
+
+def validate_references(definitions: Mapping[str, Mapping[str, Any]]) -> list[DefinitionError]:
+    """Problems between flags: prerequisites naming no flag or no variant, cycles."""
+    errors: list[DefinitionError] = []
     for key, definition in definitions.items():
-        for index, prerequisite in enumerate(definition.get("prerequisites", []) or []):
+        prerequisites = definition.get("prerequisites", []) or []
+        for index, prerequisite in enumerate(prerequisites if isinstance(prerequisites, (list, tuple)) else []):
             parent = prerequisite.get("key") if isinstance(prerequisite, Mapping) else None
             if isinstance(parent, str) and parent not in definitions:
                 errors.append(DefinitionError(key, f"prerequisites.{index}", f"No flag is called {parent!r}."))
             elif isinstance(parent, str) and prerequisite.get("variant"):
-                names = {v.get("name") for v in definitions[parent].get("variants", []) if isinstance(v, Mapping)}
+                variants = definitions[parent].get("variants", []) or []
+                names = {v.get("name") for v in variants if isinstance(v, Mapping)}
                 if prerequisite["variant"] not in names:
                     errors.append(
                         DefinitionError(
@@ -155,7 +163,9 @@ def validate_definitions(definitions: Mapping[str, Mapping[str, Any]]) -> list[D
                         )
                     )
     for cycle in find_cycles(definitions):
-        errors.append(DefinitionError(cycle[0], "prerequisites", "Prerequisites form a cycle: " + " -> ".join(cycle)))
+        message = "Prerequisites form a cycle: " + " -> ".join(cycle)
+        # Reported against every flag on the cycle: any of them may be the one being edited.
+        errors.extend(DefinitionError(key, "prerequisites", message) for key in dict.fromkeys(cycle))
     return errors
 
 

@@ -148,8 +148,6 @@ class _State:
         return Snapshot(flags, version=version, environment=self.environment())
 
     def _load_from_database(self) -> Snapshot | None:
-        from django.db import DatabaseError
-
         from . import database
 
         try:
@@ -162,7 +160,7 @@ class _State:
                     if compiled is not None:
                         flags[flag.key] = compiled
                         raw[flag.key] = str(flag.mirror_version)
-        except DatabaseError as exc:
+        except Exception as exc:  # an outage of any kind must not break the page asking
             logger.warning("featureflags: the database cannot be read (%s); flags are off until it can", exc)
             return None
         if not self.uses_redis:

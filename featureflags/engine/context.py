@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
-_EMPTY: Mapping[str, Any] = {}
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
 class Context:
@@ -24,8 +25,9 @@ class Context:
         anonymous_id: Any = None,
         environment: str | None = None,
     ) -> None:
-        self.user_id = None if user_id is None else str(user_id)
-        self.anonymous_id = None if anonymous_id is None else str(anonymous_id)
+        # type() checks first: building a context is on the hot path of is_enabled(key, "42").
+        self.user_id = user_id if user_id is None or type(user_id) is str else str(user_id)
+        self.anonymous_id = anonymous_id if anonymous_id is None or type(anonymous_id) is str else str(anonymous_id)
         self.attributes = attributes if attributes is not None else _EMPTY
         self.environment = environment
 

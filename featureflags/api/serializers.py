@@ -1,0 +1,137 @@
+"""Request and response shapes, for validation of plain input and for the OpenAPI schema.
+
+The flag's own rules (percentages, regexes, constraint operators, prerequisites)
+are checked by ``featureflags.services``, which names the bad field.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from featureflags.models import Bucketing, FlagKind
+
+
+class ConstraintSerializer(serializers.Serializer):
+    attribute = serializers.CharField(max_length=100)
+    operator = serializers.CharField(max_length=20)
+    values = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
+    inverted = serializers.BooleanField(required=False)
+    case_insensitive = serializers.BooleanField(required=False)
+
+
+class VariantSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    weight = serializers.IntegerField(min_value=0, required=False)
+
+
+class PrerequisiteSerializer(serializers.Serializer):
+    key = serializers.CharField(max_length=100)
+    variant = serializers.CharField(max_length=100, required=False)
+
+
+class FlagFieldsSerializer(serializers.Serializer):
+    """Every editable field of a flag; all optional on a write."""
+
+    enabled = serializers.BooleanField(required=False)
+    percentage = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    stickiness = serializers.CharField(max_length=100, required=False)
+    salt = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    bucketing = serializers.ChoiceField(choices=Bucketing.choices, required=False)
+    environments = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    start_at = serializers.DateTimeField(required=False, allow_null=True)
+    end_at = serializers.DateTimeField(required=False, allow_null=True)
+    rules = serializers.ListField(child=serializers.CharField(max_length=1000), required=False)
+    constraints = ConstraintSerializer(many=True, required=False)
+    variants = VariantSerializer(many=True, required=False)
+    pinned_variants = serializers.DictField(child=serializers.CharField(max_length=100), required=False)
+    prerequisites = PrerequisiteSerializer(many=True, required=False)
+    error_threshold = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    error_window_seconds = serializers.IntegerField(min_value=1, required=False)
+    performance_baseline = serializers.FloatField(min_value=0, required=False, allow_null=True)
+    performance_threshold = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    owner = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    kind = serializers.ChoiceField(choices=FlagKind.choices, required=False)
+    expected_lifetime_days = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    metadata = serializers.DictField(required=False)
+
+
+class FlagCreateSerializer(FlagFieldsSerializer):
+    key = serializers.RegexField(r"^[A-Za-z0-9_.\-]{1,100}$", max_length=100)
+
+
+class FlagUpdateSerializer(FlagFieldsSerializer):
+    version = serializers.IntegerField(min_value=1, help_text="The version you read; a stale one gets 409.")
+
+
+class FlagSerializer(FlagCreateSerializer):
+    """A flag as the API shows it."""
+
+    version = serializers.IntegerField()
+    user_count = serializers.IntegerField()
+    excluded_count = serializers.IntegerField()
+
+
+class UsersWriteSerializer(serializers.Serializer):
+    users = serializers.ListField(child=serializers.CharField(max_length=255, allow_blank=True), max_length=1_000_000)
+    excluded = serializers.BooleanField(required=False, default=False)
+
+
+class ListFieldWriteSerializer(serializers.Serializer):
+    """``{"version": n, "<field>": [...]}`` for the rules, variants and constraints endpoints."""
+
+    version = serializers.IntegerField(min_value=1)
+
+
+class ContextSerializer(serializers.Serializer):
+    user_id = serializers.CharField(max_length=255, required=False, allow_null=True)
+    anonymous_id = serializers.CharField(max_length=255, required=False, allow_null=True)
+    environment = serializers.CharField(max_length=100, required=False, allow_null=True)
+    attributes = serializers.DictField(required=False)
+
+    def validate_attributes(self, value):
+        for name, item in value.items():
+            if isinstance(item, (dict, list)):
+                raise serializers.ValidationError(f"{name!r}: an attribute is a string, number or boolean.")
+        return value
+
+
+class EvaluateSerializer(serializers.Serializer):
+    keys = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=1000)
+    context = ContextSerializer(required=False)
+
+
+class DecisionSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    variant = serializers.CharField(allow_null=True)
+    reason = serializers.CharField()
+
+
+class EvaluateResponseSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    flags = serializers.DictField(child=DecisionSerializer())
+
+
+class ClientFlagSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    variant = serializers.CharField(allow_null=True)
+
+
+class AuditEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    source = serializers.CharField()
+    source_detail = serializers.CharField()
+    action = serializers.CharField()
+    flag = serializers.CharField(source="flag_key")
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    note = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    detail = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

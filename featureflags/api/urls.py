@@ -1,0 +1,28 @@
+"""Mounted under ``api/``: ``path("api/", include("featureflags.api.urls"))``.
+
+``flags/evaluate``, ``flags/client`` and ``flags/audit`` have no trailing slash,
+so a flag may be called ``evaluate`` (``flags/evaluate/``) without a clash.
+"""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from . import client, views
+
+app_name = "featureflags_api"
+
+urlpatterns = [
+    path("flags/", views.FlagListView.as_view(), name="flag-list"),
+    path("flags/evaluate", views.EvaluateView.as_view(), name="evaluate"),
+    path("flags/client", client.ClientFlagsView.as_view(), name="client"),
+    path("flags/audit", views.AuditView.as_view(), name="audit"),
+    path("flags/<str:key>/", views.FlagDetailView.as_view(), name="flag-detail"),
+    path("flags/<str:key>/users/", views.FlagUsersView.as_view(), name="flag-users"),
+    path("flags/<str:key>/users/remove/", views.FlagUsersRemoveView.as_view(), name="flag-users-remove"),
+    path("flags/<str:key>/users/count/", views.FlagUsersCountView.as_view(), name="flag-users-count"),
+    path("flags/<str:key>/rules/", views.RulesView.as_view(), name="flag-rules"),
+    path("flags/<str:key>/variants/", views.VariantsView.as_view(), name="flag-variants"),
+    path("flags/<str:key>/constraints/", views.ConstraintsView.as_view(), name="flag-constraints"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="featureflags_api:schema"), name="docs"),
+]

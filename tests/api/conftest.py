@@ -1,0 +1,36 @@
+"""Tokens of each scope and API clients that send them."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from featureflags.api.models import ApiToken
+
+
+@pytest.fixture
+def client_for(db):
+    """``client_for("read")``: an API client sending a fresh token of that scope."""
+
+    def make(scope: str, name: str | None = None) -> APIClient:
+        _token, secret = ApiToken.objects.issue(name or f"{scope}-token", scope)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def writer(client_for):
+    return client_for("write", "writer")
+
+
+@pytest.fixture
+def reader(client_for):
+    return client_for("read", "reader")
+
+
+@pytest.fixture
+def evaluator(client_for):
+    return client_for("evaluate", "evaluator")

@@ -11,7 +11,7 @@ featureflags.explain("new_ui", 42, region="US").steps
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Context", "Decision", "Reason", "evaluate", "explain", "is_enabled", "variant"]
+__all__ = ["Context", "Decision", "Reason", "evaluate", "explain", "is_enabled", "monitor", "report_error", "variant"]
 
 _LAZY = {
     "is_enabled": "featureflags.decisions",
@@ -21,6 +21,8 @@ _LAZY = {
     "Context": "featureflags.engine",
     "Decision": "featureflags.engine",
     "Reason": "featureflags.engine",
+    "report_error": "featureflags.guardrails",
+    "monitor": "featureflags.guardrails",
 }
 
 

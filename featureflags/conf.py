@@ -45,6 +45,30 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_THREAD": True,
     # Who is named in the audit log when no actor is given.
     "DEFAULT_ACTOR": "system",
+    # Guardrails (featureflags.guardrails). Flags whose errors the middleware
+    # attributes: None means every flag with an error_threshold, else a list of keys.
+    "GUARDRAIL_FLAGS": None,
+    # Exception classes (dotted paths) that count against a flag, and those that never do.
+    "GUARDRAIL_EXCEPTIONS": ["builtins.Exception"],
+    "GUARDRAIL_IGNORED_EXCEPTIONS": [
+        "django.http.Http404",
+        "django.core.exceptions.PermissionDenied",
+        "django.core.exceptions.SuspiciousOperation",
+    ],
+    # Called when a guardrail turns a flag off: dotted paths of callables (trip) -> None.
+    "GUARDRAIL_NOTIFIERS": [
+        "featureflags.guardrails.notifiers.log_trip",
+        "featureflags.guardrails.notifiers.post_webhook",
+    ],
+    # The webhook notifier: POSTs JSON, signed with HMAC-SHA256 of the body in X-Featureflags-Signature.
+    "GUARDRAIL_WEBHOOK_URL": None,
+    "GUARDRAIL_WEBHOOK_SECRET": None,
+    "GUARDRAIL_WEBHOOK_TIMEOUT": 2.0,
+    # Seconds between sending batched error/slow-call counts to Redis (never one round trip per call).
+    "GUARDRAIL_FLUSH_INTERVAL": 0.25,
+    # Count evaluations per flag (featureflags.usage): in-process, flushed to Redis in the background.
+    "USAGE_COUNTING": True,
+    "USAGE_FLUSH_INTERVAL": 10.0,
 }
 
 IMPORT_STRINGS = ("CONTEXT",)

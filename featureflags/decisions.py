@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from . import usage
 from .context import build_context
 from .engine import Context, Decision, Explanation, Reason
 from .store import runtime
@@ -31,7 +32,10 @@ def is_enabled(
         except Exception:
             logger.exception("featureflags: cannot build a context for %r", key)
             return default
-    return runtime.current().is_enabled(key, context, default)
+    enabled = runtime.current().is_enabled(key, context, default)
+    if usage.active:  # evaluation counts and guardrail attribution (featureflags.usage)
+        usage.record(key, enabled)
+    return enabled
 
 
 def variant(
@@ -44,6 +48,8 @@ def variant(
         logger.exception("featureflags: cannot build a context for %r", key)
         return default
     chosen = runtime.current().variant(key, context)
+    if usage.active:
+        usage.record(key, chosen is not None)
     return default if chosen is None else chosen
 
 
@@ -57,6 +63,8 @@ def evaluate(
         logger.exception("featureflags: cannot build a context for %r", key)
         return Decision(default, None, Reason.UNKNOWN_FLAG)
     decision = runtime.current().evaluate(key, context)
+    if usage.active:
+        usage.record(key, decision.enabled)
     if decision.reason is Reason.UNKNOWN_FLAG and default:
         return Decision(True, None, Reason.UNKNOWN_FLAG)
     return decision

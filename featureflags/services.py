@@ -495,9 +495,11 @@ def _bump(flag: Flag) -> int:
 
 
 def _announce(keys: list[str]) -> None:
+    from .signals import send_flag_changed
     from .store import runtime
 
     transaction.on_commit(lambda: runtime.announce(keys))
+    transaction.on_commit(lambda: send_flag_changed(keys))  # featureflags.signals.flag_changed
 
 
 # -- many flags at once (imports) -----------------------------------------------------

@@ -1,0 +1,138 @@
+"""The background thread that sends batched counts (guardrails and usage) to Redis.
+
+One daemon thread per process, started lazily (and again in a child after
+``fork``). Every ``GUARDRAIL_FLUSH_INTERVAL`` it refreshes the guardrail limits if
+the flags changed, sends the error and slow-call counts, carries out the trips
+this process was elected for, and every ``USAGE_FLUSH_INTERVAL`` sends the usage
+counts. With ``SYNC_THREAD`` off (tests, scripts) call :func:`flush` yourself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from ..conf import flag_settings
+
+logger = logging.getLogger("featureflags.guardrails")
+
+_thread: threading.Thread | None = None
+_stop = threading.Event()
+_start_lock = threading.Lock()
+_client = None
+_last_usage_flush = 0.0
+
+
+def running() -> bool:
+    return _thread is not None and _thread.is_alive()
+
+
+def ensure_started() -> None:
+    """Start the thread once per process (cheap to call on every request)."""
+    global _thread
+    if running() or not flag_settings.SYNC_THREAD:
+        return
+    with _start_lock:
+        if running():
+            return
+        _stop.clear()
+        _thread = threading.Thread(target=_loop, name="featureflags-flusher", daemon=True)
+        _thread.start()
+
+
+def client():
+    """This process's Redis client for counts, or None without Redis (counts then stay in-process)."""
+    global _client
+    if not flag_settings.REDIS_URL:
+        return None
+    if _client is None:
+        import redis
+
+        timeout = flag_settings.REDIS_TIMEOUT
+        _client = redis.Redis.from_url(
+            flag_settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
+        )
+    return _client
+
+
+def flush(usage_too: bool = True) -> list:
+    """Send everything pending now; returns the trips carried out by this process."""
+    from .. import usage
+    from . import counters, limits, trip
+
+    table = limits.refresh().limits
+    usage.update_watched(table)
+    carried = []
+    for fired in counters.flush(client(), flag_settings.KEY_PREFIX, table):
+        try:
+            if trip.carry_out(fired):
+                carried.append(fired)
+        except Exception:
+            logger.exception("featureflags: guardrail could not switch %r off", fired.key)
+    if usage_too:
+        usage.flush(client(), flag_settings.KEY_PREFIX)
+    return carried
+
+
+def stop() -> None:
+    """Stop the thread (settings changed, tests); counts not yet sent stay pending."""
+    global _thread, _client
+    _stop.set()
+    thread = _thread
+    if thread is not None and thread is not threading.current_thread():
+        thread.join(timeout=5)
+    _thread = None
+    if _client is not None:
+        try:
+            _client.close()
+        except Exception:
+            pass
+    _client = None
+
+
+def _loop() -> None:
+    global _last_usage_flush
+    interval = float(flag_settings.GUARDRAIL_FLUSH_INTERVAL)
+    usage_interval = float(flag_settings.USAGE_FLUSH_INTERVAL)
+    while not _stop.wait(interval):
+        now = time.monotonic()
+        usage_due = now - _last_usage_flush >= usage_interval
+        try:
+            flush(usage_too=usage_due)
+        except Exception:
+            logger.exception("featureflags: flushing counts failed")
+        finally:
+            _close_database_connections()
+        if usage_due:
+            _last_usage_flush = now
+
+
+def _close_database_connections() -> None:
+    try:
+        from django.db import connections
+
+        connections.close_all()  # this thread's own connections
+    except Exception:
+        pass
+
+
+def _after_fork_in_child() -> None:
+    global _thread, _client, _start_lock
+    had_thread = _thread is not None
+    _thread = None
+    _client = None
+    _start_lock = threading.Lock()
+    from .. import usage
+    from . import counters
+
+    counters._lock = threading.Lock()  # another thread may have held it at fork
+    counters.reset()  # the parent sends its own counts
+    usage.reset()
+    if had_thread:
+        ensure_started()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

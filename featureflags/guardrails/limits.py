@@ -1,0 +1,87 @@
+"""Each flag's guardrail limits, read from the database once per snapshot version.
+
+The snapshot (the hot path's data) does not carry thresholds; they are read here
+in one query when the flags change, off the request path when the flusher runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+logger = logging.getLogger("featureflags.guardrails")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A flag's thresholds; ``None`` turns that guardrail off."""
+
+    key: str
+    error_threshold: int | None
+    window_seconds: int
+    performance_baseline: float | None
+    performance_threshold: int | None
+
+
+@dataclass(frozen=True)
+class _Table:
+    version: int
+    limits: dict[str, Limits]
+
+
+_table: _Table | None = None
+_lock = threading.Lock()
+
+
+def get(key: str) -> Limits | None:
+    """The limits of ``key``, or None when it has no guardrail configured."""
+    return table().get(key)
+
+
+def table() -> dict[str, Limits]:
+    """Every flag that has a guardrail; reloaded at once only when never loaded or nobody else refreshes it."""
+    from . import flusher
+
+    current = _table
+    if current is None or (not flusher.running() and current.version != _snapshot_version()):
+        current = refresh()
+    return current.limits
+
+
+def refresh(force: bool = False) -> _Table:
+    """Reload from the database when the snapshot version moved; keeps the old table if the database fails."""
+    global _table
+    version = _snapshot_version()
+    with _lock:
+        if _table is not None and _table.version == version and not force:
+            return _table
+        try:
+            loaded = _Table(version, _load())
+        except Exception as exc:
+            logger.warning("featureflags: cannot read guardrail limits (%s); keeping the last ones", exc)
+            return _table if _table is not None else _Table(-2, {})
+        _table = loaded
+        return loaded
+
+
+def reset() -> None:
+    global _table
+    _table = None
+
+
+def _snapshot_version() -> int:
+    from ..store import runtime
+
+    return runtime.current().version
+
+
+def _load() -> dict[str, Limits]:
+    from django.db.models import Q
+
+    from ..models import Flag
+
+    rows = Flag.objects.filter(
+        Q(error_threshold__isnull=False) | Q(performance_baseline__isnull=False, performance_threshold__isnull=False)
+    ).values_list("key", "error_threshold", "error_window_seconds", "performance_baseline", "performance_threshold")
+    return {row[0]: Limits(*row) for row in rows}

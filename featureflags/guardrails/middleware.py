@@ -1,0 +1,76 @@
+"""Error attribution: an exception raised while handling a request counts against
+each watched flag that was evaluated on during that request.
+
+MIDDLEWARE = [
+    ...,
+    "featureflags.guardrails.middleware.ErrorGuardrailMiddleware",  # as high as you like
+]
+
+Which flags are watched: ``GUARDRAIL_FLAGS`` (default: every flag with an
+``error_threshold``); which exceptions count: ``GUARDRAIL_EXCEPTIONS`` minus
+``GUARDRAIL_IGNORED_EXCEPTIONS``. Exceptions are seen through Django's
+``got_request_exception`` signal, i.e. those that become a 500.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.signals import got_request_exception
+
+from .. import usage
+from . import flusher, limits
+from .attribution import evaluated_on
+from .errors import counts_against_flag, report_error
+
+
+class ErrorGuardrailMiddleware:
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+        usage.enable_attribution()
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: Any) -> Any:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        _prepare()
+        token = evaluated_on.set([])
+        try:
+            return self.get_response(request)
+        finally:
+            evaluated_on.reset(token)
+
+    async def _acall(self, request: Any) -> Any:
+        _prepare()
+        token = evaluated_on.set([])
+        try:
+            return await self.get_response(request)
+        finally:
+            evaluated_on.reset(token)
+
+
+def _prepare() -> None:
+    flusher.ensure_started()
+    if not usage.watched and limits._table is None:
+        usage.update_watched(limits.table())  # once per process, before the flusher has run
+
+
+def attribute_exception(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
+    """``got_request_exception`` receiver: count the exception against the flags on in this request."""
+    keys = evaluated_on.get()
+    if not keys:
+        return
+    exception = sys.exc_info()[1]
+    if exception is None or not counts_against_flag(exception):
+        return
+    for key in dict.fromkeys(keys):
+        report_error(key)
+
+
+got_request_exception.connect(attribute_exception, dispatch_uid="featureflags.guardrails.attribute_exception")

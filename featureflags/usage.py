@@ -1,0 +1,190 @@
+"""How often each flag is evaluated, and when it last was.
+
+A check adds one to an in-process dict (no lock, no I/O); the flusher thread
+sends the counts to Redis every ``USAGE_FLUSH_INTERVAL`` in one pipelined round
+trip. Redis keeps, under the prefix ``P``: ``P:usage:count`` (hash, key -> total),
+``P:usage:last`` (hash, key -> unix time of the last flush that saw it), and
+``P:usage:day:<YYYYMMDD>`` (hash, key -> count that day, kept 40 days).
+Counts are approximate by design: two threads racing may lose an increment.
+
+    from featureflags import usage
+    usage.get_usage(["new_ui"])["new_ui"].last_evaluated
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.core.signals import setting_changed
+
+from .conf import flag_settings
+from .guardrails.attribution import note
+
+logger = logging.getLogger("featureflags")
+
+DAY_KEY_TTL = 40 * 86400
+
+# Read by decisions on every check: while True, record() is called.
+active: bool = True
+# This process's counts since the last flush.
+counts: dict[str, int] = {}
+# Flags whose "on" evaluations the guardrail middleware attributes errors to.
+watched: frozenset[str] = frozenset()
+_attribution = False
+_local: dict[str, tuple[int, float]] = {}  # without Redis: key -> (total, last time)
+_local_lock = threading.Lock()
+
+
+class UsageUnavailable(Exception):
+    """Usage cannot be read (Redis down, or counting off)."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    key: str
+    count: int
+    last_evaluated: datetime | None
+
+
+def _record(key: str, enabled: bool) -> None:
+    c = counts
+    c[key] = c.get(key, 0) + 1
+    if enabled and key in watched:
+        note(key)
+
+
+def _attribute_only(key: str, enabled: bool) -> None:
+    if enabled and key in watched:
+        note(key)
+
+
+def _bootstrap(key: str, enabled: bool) -> None:
+    configure()
+    if active:
+        record(key, enabled)
+
+
+# decisions.is_enabled calls this (the first call reads the settings and swaps in the real one).
+record = _bootstrap
+
+
+def configure() -> None:
+    """Read the settings: count or not, attribute or not; starts the flusher when needed."""
+    global active, record
+    counting = bool(flag_settings.USAGE_COUNTING)
+    active = counting or _attribution
+    record = _record if counting else _attribute_only
+    if active:
+        from .guardrails import flusher
+
+        flusher.ensure_started()
+
+
+def enable_attribution() -> None:
+    """Called by the guardrail middleware: from now on, watched flags that are on are noted per request."""
+    global _attribution, active, record
+    _attribution = True
+    active = True
+    record = _bootstrap
+
+
+def update_watched(table) -> None:
+    """Recompute the watched flags from the guardrail limits (``GUARDRAIL_FLAGS`` or every error threshold)."""
+    global watched
+    chosen = flag_settings.GUARDRAIL_FLAGS
+    if chosen is None:
+        watched = frozenset(key for key, limits in table.items() if limits.error_threshold is not None)
+    else:
+        watched = frozenset(chosen)
+
+
+def flush(client, prefix: str) -> None:
+    """Send this process's counts (to Redis, or into the in-process totals without Redis)."""
+    global counts
+    batch, counts = counts, {}
+    if not batch:
+        return
+    now = time.time()
+    if client is None:
+        with _local_lock:
+            for key, n in batch.items():
+                total, _last = _local.get(key, (0, 0.0))
+                _local[key] = (total + n, now)
+        return
+    day_key = f"{prefix}:usage:day:{time.strftime('%Y%m%d', time.gmtime(now))}"
+    try:
+        with client.pipeline(transaction=False) as pipe:
+            for key, n in batch.items():
+                pipe.hincrby(f"{prefix}:usage:count", key, n)
+                pipe.hincrby(day_key, key, n)
+            pipe.hset(f"{prefix}:usage:last", mapping={key: int(now) for key in batch})
+            pipe.expire(day_key, DAY_KEY_TTL)
+            pipe.execute()
+    except Exception as exc:
+        logger.warning("featureflags: usage counts not sent, Redis failed (%s); kept for the next flush", exc)
+        for key, n in batch.items():
+            counts[key] = counts.get(key, 0) + n
+
+
+def get_usage(keys: Iterable[str] | None = None) -> dict[str, Usage]:
+    """Counts and last evaluation of ``keys`` (None: every flag ever counted), from all processes.
+
+    Raises :class:`UsageUnavailable` when counting is off or Redis cannot be read.
+    """
+    from .guardrails import flusher
+
+    if not flag_settings.USAGE_COUNTING:
+        raise UsageUnavailable("USAGE_COUNTING is off")
+    client = flusher.client()
+    if client is None:
+        with _local_lock:
+            raw = {k: v for k, v in _local.items() if keys is None or k in set(keys)}
+        return {k: Usage(k, total, datetime.fromtimestamp(last, UTC)) for k, (total, last) in raw.items()}
+    prefix = flag_settings.KEY_PREFIX
+    try:
+        if keys is None:
+            totals = {k.decode(): int(v) for k, v in client.hgetall(f"{prefix}:usage:count").items()}
+            lasts = {k.decode(): int(v) for k, v in client.hgetall(f"{prefix}:usage:last").items()}
+        else:
+            wanted = list(keys)
+            with client.pipeline(transaction=False) as pipe:
+                pipe.hmget(f"{prefix}:usage:count", wanted)
+                pipe.hmget(f"{prefix}:usage:last", wanted)
+                raw_totals, raw_lasts = pipe.execute() if wanted else ([], [])
+            totals = {k: int(v) for k, v in zip(wanted, raw_totals) if v is not None}
+            lasts = {k: int(v) for k, v in zip(wanted, raw_lasts) if v is not None}
+    except Exception as exc:
+        raise UsageUnavailable(f"Redis cannot be read: {exc}") from exc
+    return {
+        key: Usage(key, totals.get(key, 0), datetime.fromtimestamp(lasts[key], UTC) if key in lasts else None)
+        for key in set(totals) | set(lasts)
+    }
+
+
+def reset() -> None:
+    """Forget this process's counts and re-read the settings at the next check (tests, fork, settings)."""
+    global counts, active, record, watched
+    counts = {}
+    watched = frozenset()
+    active = True
+    record = _bootstrap
+    with _local_lock:
+        _local.clear()
+
+
+def _settings_changed(*, setting: str, **kwargs) -> None:
+    if setting == "FEATUREFLAGS":
+        from .guardrails import counters, flusher, limits
+
+        flusher.stop()
+        counters.reset()
+        limits.reset()
+        reset()
+
+
+setting_changed.connect(_settings_changed)

@@ -200,3 +200,28 @@ class MirrorState(models.Model):
 
     def __str__(self) -> str:
         return f"version {self.version}"
+
+
+class RampStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    APPLIED = "applied", _("Applied")
+    SUPERSEDED = "superseded", _("Superseded by a later step")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class RampStep(models.Model):
+    """One step of a planned ramp: at ``at``, set the flag's percentage (``manage.py flags tick``)."""
+
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="ramp_steps")
+    at = models.DateTimeField(db_index=True)
+    percentage = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=20, choices=RampStatus.choices, default=RampStatus.PENDING, db_index=True)
+    planned_by = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["flag", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.flag.key}: {self.percentage} % at {self.at:%Y-%m-%d %H:%M} ({self.status})"

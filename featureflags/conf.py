@@ -95,9 +95,10 @@ class FlagSettings:
             raise AttributeError(f"Invalid FEATUREFLAGS setting: {name!r}")
         if name in self._cache:
             return self._cache[name]
-        value = self.user_settings.get(name, DEFAULTS[name])
-        if name == "REDIS_URL" and not value:
-            value = os.environ.get("REDIS_URL") or None
+        user_settings = self.user_settings
+        value = user_settings.get(name, DEFAULTS[name])
+        if name == "REDIS_URL" and name not in user_settings:
+            value = os.environ.get("REDIS_URL") or None  # an explicit None keeps Redis off
         if name in IMPORT_STRINGS and isinstance(value, str):
             value = import_string(value, name)
         self._cache[name] = value

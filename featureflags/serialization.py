@@ -8,7 +8,6 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
-from .engine.idset import COMPACT_THRESHOLD, build_id_set
 from .models import Flag, FlagUser, Prerequisite
 
 # Fields an operator edits, besides the user lists (which have their own writes).
@@ -92,21 +91,3 @@ def user_ids(flag: Flag, excluded: bool = False) -> Iterable[str]:
 
 def user_count(flag: Flag, excluded: bool = False) -> int:
     return FlagUser.objects.filter(flag=flag, excluded=excluded).count()
-
-
-def engine_definition(flag: Flag, lists: bool = True) -> dict[str, Any]:
-    """What the engine compiles: the rule fields, and the user lists as id sets."""
-    state = flag_state(flag)
-    definition = {name: state[name] for name in ("key",) + RULE_FIELDS}
-    if lists:
-        for field, excluded in (("users", False), ("excluded_users", True)):
-            definition[field] = build_id_set(user_ids(flag, excluded))
-    return definition
-
-
-def small_list_or_none(flag: Flag, excluded: bool) -> list[str] | None:
-    """The ids when there are few enough to travel inside a definition, else None."""
-    ids = list(
-        FlagUser.objects.filter(flag=flag, excluded=excluded).values_list("user_id", flat=True)[: COMPACT_THRESHOLD + 1]
-    )
-    return ids if len(ids) <= COMPACT_THRESHOLD else None

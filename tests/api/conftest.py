@@ -12,8 +12,10 @@ from featureflags.api.models import ApiToken
 def client_for(db):
     """``client_for("read")``: an API client sending a fresh token of that scope."""
 
+    made = iter(range(1_000_000))
+
     def make(scope: str, name: str | None = None) -> APIClient:
-        _token, secret = ApiToken.objects.issue(name or f"{scope}-token", scope)
+        _token, secret = ApiToken.objects.issue(name or f"{scope}-token-{next(made)}", scope)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
         return client

@@ -112,15 +112,16 @@ class PostgresCluster:
     initdb refuses to run as root, so as root the cluster belongs to the ``postgres`` user.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, directory: str | None = None, port: int | None = None) -> None:
+        """A new cluster, or (``directory``, ``port``) one that another process created."""
         self.bin = postgres_bin()
         if self.bin is None:
             raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql")
-        self.port = free_port()
-        self.directory = tempfile.mkdtemp(prefix="ff-pg-")
+        self.port = port or free_port()
+        self.directory = directory or tempfile.mkdtemp(prefix="ff-pg-")
         os.chmod(self.directory, 0o777)
         self.data = os.path.join(self.directory, "data")
-        self.running = False
+        self.running = directory is not None
 
     @property
     def url(self) -> str:

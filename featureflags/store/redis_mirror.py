@@ -26,12 +26,16 @@ logger = logging.getLogger("featureflags.mirror")
 
 LIST_FIELDS = ("users", "excluded_users")
 OLD_BLOB_TTL = 600
+EMPTY_REDIS = -2  # the publish script's answer to a partial publish into an empty Redis
 
 # Writes each definition only if it is not older than what Redis holds, raises
 # the version, and announces, all atomically.
 _PUBLISH = """
 local version = tonumber(ARGV[1])
 local count = tonumber(ARGV[2])
+if ARGV[4 + count * 2] == 'partial' and redis.call('EXISTS', KEYS[3]) == 0 then
+  return -2
+end
 for i = 0, count - 1 do
   local key = ARGV[4 + i * 2]
   local payload = ARGV[5 + i * 2]
@@ -93,7 +97,11 @@ class RedisMirror:
         args: list[Any] = [version, len(payloads), " ".join([str(version), *payloads])]
         for key, payload in payloads.items():
             args.extend((key, payload))
-        self._publish_script(keys=[self.defs_key, self.revs_key, self.version_key, self.channel], args=args)
+        args.append("partial" if keys is not None else "all")
+        script_keys = [self.defs_key, self.revs_key, self.version_key, self.channel]
+        if self._publish_script(keys=script_keys, args=args) == EMPTY_REDIS:
+            # Redis restarted empty: a few flags alone would hide every other one from readers.
+            return self.publish(None)
         for blob in stale_blobs:
             self.client.expire(blob, OLD_BLOB_TTL)
         return version, {key: (payload or None) for key, payload in payloads.items()}

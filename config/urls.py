@@ -6,5 +6,6 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
+    path("flags/", include("dashboard.urls")),
     path("api/", include("featureflags.api.urls")),
 ]

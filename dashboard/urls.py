@@ -1,0 +1,23 @@
+"""The operator dashboard, mounted at ``/flags/`` by the site's urls."""
+
+from django.urls import path
+
+from .views import explain, flags, history, rules, stale, users
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", flags.flag_list, name="list"),
+    path("new/", flags.flag_create, name="create"),
+    path("stale/", stale.stale_list, name="stale"),
+    path("<str:key>/", flags.flag_detail, name="detail"),
+    path("<str:key>/switch/", flags.flag_switch, name="switch"),
+    path("<str:key>/users/", users.user_list, name="users"),
+    path("<str:key>/users/upload/", users.user_upload, name="users_upload"),
+    path("<str:key>/users/download/", users.user_download, name="users_download"),
+    path("<str:key>/rules/", rules.rule_list, name="rules"),
+    path("<str:key>/rules/test/", rules.rule_test, name="rules_test"),
+    path("<str:key>/explain/", explain.explain_view, name="explain"),
+    path("<str:key>/history/", history.history_list, name="history"),
+    path("<str:key>/history/<int:entry_id>/revert/", history.history_revert, name="revert"),
+]

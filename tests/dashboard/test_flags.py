@@ -1,0 +1,227 @@
+"""The flag list, creating a flag, the flag page (form errors, conflicts), the switch."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from featureflags import services
+from featureflags.models import AuditEntry, Flag
+from featureflags.serialization import flag_state, with_relations
+
+from .conftest import login, make_operator
+
+
+def form_data(key: str, **overrides):
+    """What the flag page posts when the operator changes nothing, then ``overrides``."""
+    flag = with_relations(Flag.objects).get(key=key)
+    state = flag_state(flag)
+    data = {
+        "version": state["version"],
+        "loaded": json.dumps(state),
+        "percentage": state["percentage"],
+        "stickiness": state["stickiness"],
+        "salt": state["salt"],
+        "bucketing": state["bucketing"],
+        "environments": ", ".join(state["environments"]),
+        "start_at": "",
+        "end_at": "",
+        "error_threshold": "",
+        "error_window_seconds": state["error_window_seconds"],
+        "performance_baseline": "",
+        "performance_threshold": "",
+        "description": state["description"],
+        "owner": state["owner"],
+        "tags": ", ".join(state["tags"]),
+        "kind": state["kind"],
+        "expected_lifetime_days": "",
+        "pinned_variants": "",
+    }
+    for prefix, rows in (("variants", state["variants"]), ("constraints", []), ("prerequisites", [])):
+        data[f"{prefix}-TOTAL_FORMS"] = len(rows)
+        data[f"{prefix}-INITIAL_FORMS"] = len(rows)
+        for i, row in enumerate(rows):
+            for name, value in row.items():
+                data[f"{prefix}-{i}-{name}"] = value
+    data.update(overrides)
+    return data
+
+
+def test_anonymous_and_non_staff_are_sent_to_login(client, db):
+    response = client.get(reverse("dashboard:list"))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    login(client, make_operator("plain", "view_flag", staff=False))
+    assert client.get(reverse("dashboard:list")).status_code == 302
+
+
+def test_staff_without_view_permission_is_refused(client, db):
+    login(client, make_operator("nobody"))
+    assert client.get(reverse("dashboard:list")).status_code == 403
+
+
+def test_list_shows_state_in_words_owner_and_last_change(editor_client):
+    services.create_flag("alpha", actor="alice", source="dashboard", owner="team-a", percentage=30, enabled=True)
+    services.create_flag("beta", actor="bob", source="dashboard", owner="team-b")
+    services.kill("beta", actor="carol", source="dashboard")  # no change: off already, so no audit entry
+    html = editor_client.get(reverse("dashboard:list")).content.decode()
+    assert "ON · 30 %" in html and "OFF" in html
+    assert "team-a" in html and "alice" in html
+
+
+def test_list_filters_and_search(editor_client):
+    services.create_flag("alpha", owner="team-a", enabled=True, tags=["checkout"])
+    services.create_flag("beta", owner="team-b", kind="ops")
+
+    def keys(**params):
+        response = editor_client.get(reverse("dashboard:list"), params)
+        return [row[0].key for row in response.context["rows"]]
+
+    assert keys(state="off") == ["beta"]
+    assert keys(state="on") == ["alpha"]
+    assert keys(kind="ops") == ["beta"]
+    assert keys(owner="team-a") == ["alpha"]
+    assert keys(tag="checkout") == ["alpha"]
+    assert keys(q="bet") == ["beta"]
+
+
+def test_create_flag_audited_as_dashboard(editor_client, editor):
+    response = editor_client.post(reverse("dashboard:create"), {"key": "new_ui", "kind": "release", "owner": "me"})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(flag_key="new_ui")
+    assert (entry.action, entry.actor, entry.source) == ("create", "editor", "dashboard")
+
+
+def test_create_flag_bad_key_is_a_form_error(editor_client):
+    response = editor_client.post(reverse("dashboard:create"), {"key": "bad key!", "kind": "release"})
+    assert response.status_code == 200
+    assert "key" in response.context["form"].errors
+    services.create_flag("taken")
+    response = editor_client.post(reverse("dashboard:create"), {"key": "taken", "kind": "release"})
+    assert "already exists" in str(response.context["form"].errors["key"])
+
+
+def test_save_changes_only_what_changed(editor_client):
+    services.create_flag("f")
+    url = reverse("dashboard:detail", args=["f"])
+    response = editor_client.post(url, form_data("f", percentage=30, owner="ops"))
+    assert response.status_code == 302
+    entry = AuditEntry.objects.filter(flag_key="f").first()
+    assert entry.action == "update" and entry.actor == "editor" and entry.source == "dashboard"
+    assert set(entry.after) >= {"percentage", "owner"}
+    assert entry.before["percentage"] == 100 and entry.after["percentage"] == 30
+    assert Flag.objects.get(key="f").percentage == 30
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"percentage": "101"}, "percentage"),
+        ({"percentage": "abc"}, "percentage"),
+        ({"stickiness": ""}, "stickiness"),
+        ({"error_window_seconds": "0"}, "error_window_seconds"),
+        ({"pinned_variants": "no equals sign"}, "pinned_variants"),
+    ],
+)
+def test_bad_input_is_a_field_error_and_nothing_changes(editor_client, overrides, field):
+    services.create_flag("f")
+    response = editor_client.post(reverse("dashboard:detail", args=["f"]), form_data("f", **overrides))
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert Flag.objects.get(key="f").version == 2  # created at 1, bumped once at creation
+
+
+def test_variant_weights_must_sum_to_100(editor_client):
+    services.create_flag("f")
+    data = form_data(
+        "f",
+        **{
+            "variants-TOTAL_FORMS": 2,
+            "variants-0-name": "a",
+            "variants-0-weight": 50,
+            "variants-1-name": "b",
+            "variants-1-weight": 40,
+        },
+    )
+    response = editor_client.post(reverse("dashboard:detail", args=["f"]), data)
+    assert response.status_code == 400
+    assert "add up to 90" in str(response.context["formsets"]["variants"].non_form_errors())
+    data["variants-1-weight"] = 50
+    assert editor_client.post(reverse("dashboard:detail", args=["f"]), data).status_code == 302
+    assert [v.name for v in Flag.objects.get(key="f").variants.all()] == ["a", "b"]
+
+
+def test_service_errors_land_on_the_row_they_name(editor_client):
+    services.create_flag("f")
+    data = form_data(
+        "f",
+        **{
+            "constraints-TOTAL_FORMS": 1,
+            "constraints-0-attribute": "version",
+            "constraints-0-operator": "SEMVER_GT",
+            "constraints-0-values": "not-a-version",
+        },
+    )
+    response = editor_client.post(reverse("dashboard:detail", args=["f"]), data)
+    assert response.status_code == 400
+    row = response.context["formsets"]["constraints"].forms[0]
+    assert row.errors, response.context["section_errors"]
+
+
+def test_unknown_prerequisite_is_refused_on_its_row(editor_client):
+    services.create_flag("f")
+    data = form_data("f", **{"prerequisites-TOTAL_FORMS": 1, "prerequisites-0-key": "missing"})
+    response = editor_client.post(reverse("dashboard:detail", args=["f"]), data)
+    assert response.status_code == 400
+    errors = response.context["formsets"]["prerequisites"].forms[0].errors
+    assert errors or response.context["section_errors"]
+
+
+def test_concurrent_edit_is_refused_with_what_changed(editor_client):
+    services.create_flag("f")
+    stale = form_data("f", description="mine")
+    services.set_percentage("f", 10, actor="someone-else")
+    response = editor_client.post(reverse("dashboard:detail", args=["f"]), stale)
+    assert response.status_code == 409
+    conflict = response.context["conflict"]
+    assert {"field": "percentage", "before": "100", "after": "10"} in conflict["diff"]
+    assert any(row["field"] == "description" for row in conflict["yours"])
+    assert Flag.objects.get(key="f").description == ""
+
+
+def test_viewer_cannot_change(client, viewer):
+    services.create_flag("f", enabled=True)
+    login(client, viewer)
+    page = client.get(reverse("dashboard:detail", args=["f"]))
+    assert page.status_code == 200 and b"Save changes" not in page.content and b'data-action="kill"' not in page.content
+    assert client.post(reverse("dashboard:detail", args=["f"]), form_data("f", percentage=5)).status_code == 403
+    assert client.post(reverse("dashboard:switch", args=["f"]), {"enabled": "0"}).status_code == 403
+    assert Flag.objects.get(key="f").enabled is True
+
+
+def test_killer_can_kill_but_not_edit_or_switch_on(client, killer):
+    services.create_flag("f", enabled=True)
+    login(client, killer)
+    assert client.post(reverse("dashboard:detail", args=["f"]), form_data("f", percentage=5)).status_code == 403
+    assert client.post(reverse("dashboard:switch", args=["f"]), {"enabled": "0"}).status_code == 302
+    entry = AuditEntry.objects.filter(flag_key="f").first()
+    assert (entry.action, entry.actor, entry.source) == ("kill", "killer", "dashboard")
+    assert client.post(reverse("dashboard:switch", args=["f"]), {"enabled": "1"}).status_code == 403
+    assert Flag.objects.get(key="f").enabled is False
+
+
+def test_switch_on_with_a_stale_version_is_refused(editor_client):
+    flag = services.create_flag("f")
+    services.set_percentage("f", 10)
+    editor_client.post(reverse("dashboard:switch", args=["f"]), {"enabled": "1", "version": flag.version})
+    assert Flag.objects.get(key="f").enabled is False
+
+
+def test_xss_in_description_renders_as_text(editor_client):
+    services.create_flag("f", description="<script>alert(1)</script>", owner="<b>x</b>")
+    for url in (reverse("dashboard:list"), reverse("dashboard:detail", args=["f"])):
+        html = editor_client.get(url).content.decode()
+        assert "<script>alert(1)</script>" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        assert "<b>x</b>" not in html

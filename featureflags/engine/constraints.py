@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,8 @@ MEMO_SIZE = 256
 CONTEXT_FIELDS = frozenset(("user_id", "anonymous_id", "environment"))
 # Operators that compare against one value (the first of ``values``).
 SINGLE_VALUE_OPERATORS = frozenset(NUMBER_OPERATORS + DATE_OPERATORS + SEMVER_OPERATORS)
+# A decimal number as people write one; float() alone would also take "1_000", "nan" and "inf".
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 _COMPARE = {
     "EQ": lambda a, b: a == b,
@@ -59,12 +62,33 @@ def as_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def compile_constraint(spec: Mapping[str, Any]) -> Check:
+def compile_constraint(spec: Mapping[str, Any], strict: bool = True) -> Check:
     """A function ``context -> bool`` for one constraint definition.
 
     ``spec`` has ``attribute``, ``operator``, ``values`` and optionally
-    ``inverted`` and ``case_insensitive``. Raises :class:`ConstraintError`.
+    ``inverted`` and ``case_insensitive``. Raises :class:`ConstraintError`;
+    with ``strict=False`` (definitions validated when written) it never raises:
+    invalid ``IN_CIDR`` and ``REGEX`` entries are ignored, as Unleash does, and a
+    constraint that still cannot be compiled (an unknown operator...) is false,
+    whatever ``inverted`` says.
+
+    >>> check = compile_constraint({"attribute": "region", "operator": "IN", "values": ["US"]})
+    >>> check(Context(attributes={"region": "US"})), check(Context())
+    (True, False)
     """
+    try:
+        return _compile(spec, strict)
+    except ConstraintError:
+        if strict:
+            raise
+        return _never
+
+
+def _never(context: Context) -> bool:
+    return False
+
+
+def _compile(spec: Mapping[str, Any], strict: bool) -> Check:
     attribute = spec.get("attribute")
     if not isinstance(attribute, str) or not attribute:
         raise ConstraintError("attribute", "A constraint needs the name of an attribute.")
@@ -76,8 +100,9 @@ def compile_constraint(spec: Mapping[str, Any]) -> Check:
         raise ConstraintError("values", "Constraint values must be a list.")
     values = [as_text(v) for v in values]
     inverted = bool(spec.get("inverted", False))
-    case_insensitive = bool(spec.get("case_insensitive", False))
-    test = _value_test(operator, values, case_insensitive)
+    # Unleash: "IN and NOT_IN are always case-sensitive"; the flag only applies to the other text operators.
+    case_insensitive = bool(spec.get("case_insensitive", False)) and operator not in ("IN", "NOT_IN")
+    test = _value_test(operator, values, case_insensitive, strict)
     absent_result = operator == "NOT_IN"
     if attribute in CONTEXT_FIELDS:
 
@@ -141,16 +166,14 @@ def _safe(test: Callable[[Any], bool], value: Any) -> bool:
         return False
 
 
-def _value_test(operator: str, values: list[str], case_insensitive: bool) -> Callable[[Any], bool]:
+def _value_test(operator: str, values: list[str], case_insensitive: bool, strict: bool) -> Callable[[Any], bool]:
     if operator in ("IN", "NOT_IN"):
         allowed = frozenset(values)
-        folded = frozenset(v.lower() for v in values)
 
         def is_in(value: Any) -> bool:
             if isinstance(value, (list, tuple, set, frozenset)):
                 return any(is_in(item) for item in value)
-            text = as_text(value)
-            return text.lower() in folded if case_insensitive else text in allowed
+            return as_text(value) in allowed
 
         return is_in if operator == "IN" else (lambda value: not is_in(value))
 
@@ -169,15 +192,17 @@ def _value_test(operator: str, values: list[str], case_insensitive: bool) -> Cal
         return string_test
 
     if operator == "REGEX":
-        patterns = [_compile_regex(v, case_insensitive) for v in values]
+        patterns = _valid_entries(values, lambda v: _compile_regex(v, case_insensitive), strict)
         return lambda value: any(p.search(as_text(value)) is not None for p in patterns)
 
     if operator == "IN_CIDR":
-        networks = [_parse_network(v) for v in values]
+        networks = _valid_entries(values, _parse_network, strict)
 
         def in_cidr(value: Any) -> bool:
             address = ipaddress.ip_address(as_text(value).strip())
-            return any(address in network for network in networks)
+            # A dual-stack server sees IPv4 clients as ::ffff:a.b.c.d: match them against IPv4 ranges too.
+            mapped = getattr(address, "ipv4_mapped", None)
+            return any(address in network or (mapped is not None and mapped in network) for network in networks)
 
         return in_cidr
 
@@ -213,6 +238,19 @@ def _compile_regex(pattern: str, case_insensitive: bool):
         raise ConstraintError("values", f"{pattern!r} is not a valid RE2 regular expression: {_message(exc)}") from exc
 
 
+def _valid_entries(values: list[str], parse: Callable[[str], Any], strict: bool) -> list[Any]:
+    """Every value parsed; leniently, the ones that do not parse are left out."""
+    if strict:
+        return [parse(v) for v in values]
+    parsed = []
+    for value in values:
+        try:
+            parsed.append(parse(value))
+        except ConstraintError:
+            continue
+    return parsed
+
+
 def _parse_network(text: str):
     try:
         return ipaddress.ip_network(text.strip(), strict=False)
@@ -221,18 +259,26 @@ def _parse_network(text: str):
 
 
 def _parse_number(text: str) -> float:
-    number = _number(text)
-    if math.isnan(number):
-        raise ConstraintError("values", f"{text!r} is not a number.")
-    return number
+    try:
+        return _number(text)
+    except (ValueError, TypeError, OverflowError):
+        raise ConstraintError("values", f"{text!r} is not a number.") from None
 
 
 def _number(value: Any) -> float:
+    """A finite float; ValueError for text that is not a decimal number, TypeError for a boolean."""
     if isinstance(value, bool):
         raise TypeError("a boolean is not a number")
     if isinstance(value, (int, float)):
-        return float(value)
-    return float(as_text(value).strip())
+        number = float(value)
+    else:
+        text = as_text(value).strip()
+        if _NUMBER.fullmatch(text) is None:
+            raise ValueError(f"{text!r} is not a number")
+        number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
 
 
 def parse_date(value: Any) -> datetime | None:

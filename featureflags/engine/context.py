@@ -6,7 +6,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from .hashing import hashable
+
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+def _id(value: Any) -> str:
+    text = str(value)
+    return text if text.isascii() else hashable(text)
 
 
 class Context:
@@ -26,8 +33,13 @@ class Context:
         environment: str | None = None,
     ) -> None:
         # type() checks first: building a context is on the hot path of is_enabled(key, "42").
-        self.user_id = user_id if user_id is None or type(user_id) is str else str(user_id)
-        self.anonymous_id = anonymous_id if anonymous_id is None or type(anonymous_id) is str else str(anonymous_id)
+        # Non-ASCII ids go through hashable(): a lone surrogate (JSON allows one) would crash mmh3.
+        if user_id is not None and (type(user_id) is not str or not user_id.isascii()):
+            user_id = str(user_id) if type(user_id) is int else _id(user_id)
+        if anonymous_id is not None and (type(anonymous_id) is not str or not anonymous_id.isascii()):
+            anonymous_id = _id(anonymous_id)
+        self.user_id = user_id
+        self.anonymous_id = anonymous_id
         self.attributes = attributes if attributes is not None else _EMPTY
         self.environment = environment
 

@@ -9,7 +9,7 @@ from typing import Any
 from .constraints import as_text, compile_constraint
 from .context import Context
 from .definition import DefinitionError, InvalidDefinition, to_timestamp, validate_definition
-from .hashing import crc32_bucket, murmur_bucket, signed_crc32, variant_target
+from .hashing import crc32_bucket, hashable, murmur_bucket, signed_crc32, variant_target
 from .idset import EMPTY_ID_SET, IdSet, build_id_set
 from .rules import compile_rules
 
@@ -72,10 +72,11 @@ class CompiledFlag:
         self.targeted: Callable[[str], bool] | None = users.contains if self.user_count else None
         self.rule_patterns: tuple[str, ...] = tuple(get("rules") or ())
         self.rules = compile_rules(self.rule_patterns)
-        self.constraint_specs = tuple(dict(c) for c in get("constraints") or ())
-        self.constraints = tuple(compile_constraint(c) for c in self.constraint_specs)
+        self.constraint_specs = tuple(dict(c) if isinstance(c, Mapping) else {} for c in get("constraints") or ())
+        # Unvalidated (stored) definitions compile leniently: a constraint that slipped through is false.
+        self.constraints = tuple(compile_constraint(c, strict=validate) for c in self.constraint_specs)
         self.stickiness: str = get("stickiness") or "default"
-        self.salt_prefix: str = (get("salt") or self.key) + ":"
+        self.salt_prefix: str = hashable((get("salt") or self.key) + ":")
         self.bucketing: str = get("bucketing") or "murmur3"
         variants = get("variants") or ()
         names = tuple(v["name"] for v in variants)
@@ -99,7 +100,7 @@ class CompiledFlag:
             value = context.anonymous_id
         else:
             raw = context.attributes.get(stickiness)
-            value = None if raw is None else as_text(raw)
+            value = None if raw is None else hashable(as_text(raw))
         return value or None
 
     def bucket(self, value: str) -> int:

@@ -9,6 +9,21 @@ import mmh3
 VARIANT_SEED = 86028157
 
 
+def hashable(text: str) -> str:
+    """``text`` as mmh3 can take it: lone surrogates, which crash mmh3 5.x, become escapes.
+
+    >>> hashable("42"), hashable("ab\\ud800")
+    ('42', 'ab\\\\ud800')
+    """
+    if text.isascii():  # O(1) in CPython: the usual id costs one flag read
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def murmur_bucket(salt_prefix: str, value: str) -> int:
     """``murmur3_32(f"{salt}:{value}") % 100 + 1``, in 1..100; ``salt_prefix`` is ``f"{salt}:"``."""
     return mmh3.hash(salt_prefix + value, 0, False) % 100 + 1

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 
 import mmh3
 
+from .hashing import hashable
+
 # Up to this size a frozenset is both faster and small enough.
 COMPACT_THRESHOLD = 10_000
 _MAX_INDEX_BITS = 20
@@ -26,8 +28,8 @@ _MAGIC = b"FFI1"
 
 
 def id_hash(user_id: str) -> int:
-    """The signed 64-bit hash kept for an id."""
-    return mmh3.hash64(user_id)[0]
+    """The signed 64-bit hash kept for an id (as :class:`Context` normalises it)."""
+    return mmh3.hash64(hashable(user_id))[0]
 
 
 class IdSet:
@@ -40,7 +42,7 @@ class IdSet:
     __slots__ = ("contains",)
 
     def __contains__(self, user_id: str) -> bool:
-        return self.contains(user_id)
+        return self.contains(hashable(user_id))
 
     def __len__(self) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -100,7 +102,7 @@ def build_id_set(ids: Iterable[object]) -> IdSet:
     """An :class:`IdSet` of these ids, normalised with ``str``."""
     normalised = ids if isinstance(ids, (set, frozenset)) else {str(i) for i in ids}
     if len(normalised) <= COMPACT_THRESHOLD:
-        return SmallIdSet(str(i) for i in normalised) if normalised else EMPTY_ID_SET
+        return SmallIdSet(hashable(str(i)) for i in normalised) if normalised else EMPTY_ID_SET
     hashes = array("q", sorted({id_hash(str(i)) for i in normalised}))
     return CompactIdSet.from_hashes(hashes)
 
@@ -117,12 +119,17 @@ def id_set_from_bytes(data: bytes) -> IdSet:
     """Read what :func:`id_set_to_bytes` wrote."""
     if not data:
         return EMPTY_ID_SET
+    if len(data) < _HEADER.size:
+        raise ValueError("not a serialised id set")
     magic, bits, count = _HEADER.unpack_from(data)
-    if magic != _MAGIC:
+    if magic != _MAGIC or not 1 <= bits <= _MAX_INDEX_BITS:
         raise ValueError("not a serialised id set")
     start = _HEADER.size
-    index = array("I")
     index_end = start + 4 * ((1 << bits) + 1)
+    if len(data) != index_end + 8 * count:
+        # A short blob would fail later, inside a flag check: refuse it while loading.
+        raise ValueError(f"truncated id set: {len(data)} bytes for {count} ids")
+    index = array("I")
     index.frombytes(data[start:index_end])
     hashes = array("q")
     hashes.frombytes(data[index_end : index_end + 8 * count])

@@ -21,7 +21,7 @@ def parse_semver(text: object) -> tuple | None:
 
 @lru_cache(maxsize=4096)  # app versions repeat across requests: parse each once
 def _parse(text: str) -> tuple | None:
-    match = _SEMVER.match(text)
+    match = _SEMVER.fullmatch(text)  # not match(): "$" would also accept a trailing newline
     if match is None:
         return None
     major, minor, patch, pre, _build = match.groups()

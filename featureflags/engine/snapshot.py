@@ -133,9 +133,7 @@ class Snapshot:
         if percentage <= 0:
             return _ROLLOUT_OFF
         # sticky_value inlined for the common case
-        value = (
-            context.user_id or context.anonymous_id if flag.stickiness == "default" else flag.sticky_value(context)
-        )
+        value = context.user_id or context.anonymous_id if flag.stickiness == "default" else flag.sticky_value(context)
         if not value:
             return _ROLLOUT_OFF
         if flag.bucketing == "murmur3":
@@ -175,7 +173,9 @@ class Snapshot:
 
         if add("switch", reason is Reason.OFF, "The switch is " + ("on." if flag.enabled else "off (kill switch).")):
             return steps
-        environment = (context.environment if context is not None else None) or self.environment
+        environment = context.environment if context is not None else None
+        if environment is None:  # as _decide: only an absent environment falls back to the snapshot's
+            environment = self.environment
         if flag.environments is None:
             add("environment", False, "The flag is allowed in every environment.")
         elif add(
@@ -214,9 +214,11 @@ class Snapshot:
                 return steps
         for spec, check in zip(flag.constraint_specs, flag.constraints):
             held = check(context)
+            attribute = spec.get("attribute")
+            value = context.get(attribute) if isinstance(attribute, str) else None
             detail = (
-                f"{spec['attribute']} {'NOT ' if spec.get('inverted') else ''}{spec['operator']} "
-                f"{spec.get('values', [])}: {'holds' if held else 'fails'} for {context.get(spec['attribute'])!r}."
+                f"{attribute} {'NOT ' if spec.get('inverted') else ''}{spec.get('operator')} "
+                f"{spec.get('values', [])}: {'holds' if held else 'fails'} for {value!r}."
             )
             if add("constraint", not held, detail):
                 return steps

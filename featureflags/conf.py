@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_STALENESS": 1.0,
     # Socket timeout (seconds) of the mirror's Redis calls; never on the hot path.
     "REDIS_TIMEOUT": 0.5,
+    # Redis Sentinel: ["host:port", ...] of the sentinels; the mirror then talks to
+    # the current primary of REDIS_SENTINEL_SERVICE (db and password from REDIS_URL).
+    "REDIS_SENTINELS": None,
+    "REDIS_SENTINEL_SERVICE": "mymaster",
     # This deployment's environment name (flags limited to environments use it).
     "ENVIRONMENT": None,
     # Attribute of request.user used as the user id: "pk", "username", "email",

@@ -5,3 +5,6 @@ class FeatureFlagsConfig(AppConfig):
     name = "featureflags"
     verbose_name = "Feature flags"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import uuid
 from collections.abc import Mapping
-from contextvars import ContextVar
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar, copy_context
 from typing import Any
 
 from .conf import flag_settings
@@ -13,6 +17,8 @@ from .engine import Context
 current_context: ContextVar[Context | None] = ContextVar("featureflags_context", default=None)
 
 _SPECIAL = ("user_id", "anonymous_id", "environment")
+ANONYMOUS_COOKIE_SALT = "featureflags.anonymous_id"
+logger = logging.getLogger("featureflags")
 
 
 def build_context(
@@ -64,38 +70,160 @@ def user_id_of(user: Any) -> str | None:
 
 
 def context_from_user(user: Any) -> Context:
-    return Context(
-        user_id=user_id_of(user),
-        attributes={
-            "is_authenticated": bool(getattr(user, "is_authenticated", False)),
-            "is_staff": bool(getattr(user, "is_staff", False)),
-            "is_superuser": bool(getattr(user, "is_superuser", False)),
-        },
+    """A user's context: its id (``USER_ID_ATTRIBUTE``) and ``is_authenticated``/``is_staff``/``is_superuser``;
+    ``groups`` too when a flag's constraint names them.
+
+    >>> context_from_user(request.user).attributes["is_staff"]
+    """
+    return Context(user_id=user_id_of(user), attributes=user_attributes(user))
+
+
+def user_attributes(user: Any) -> dict[str, Any]:
+    attributes = {
+        "is_authenticated": bool(getattr(user, "is_authenticated", False)),
+        "is_staff": bool(getattr(user, "is_staff", False)),
+        "is_superuser": bool(getattr(user, "is_superuser", False)),
+    }
+    if "groups" in constrained_attributes():
+        attributes["groups"] = group_names(user)
+    return attributes
+
+
+def group_names(user: Any) -> list[str]:
+    """The names of the user's groups (one query); [] when anonymous or without groups."""
+    if not getattr(user, "is_authenticated", False) or not hasattr(user, "groups"):
+        return []
+    try:
+        return sorted(user.groups.values_list("name", flat=True))
+    except Exception:  # the database is down: constraints on groups fail closed
+        logger.warning("featureflags: cannot read the groups of %r", user, exc_info=True)
+        return []
+
+
+_constrained: tuple[Any, frozenset[str]] = (None, frozenset())
+
+
+def constrained_attributes() -> frozenset[str]:
+    """Attribute names that some flag's constraint (or stickiness) uses, computed once per snapshot."""
+    global _constrained
+    from .store import runtime
+
+    snapshot = runtime.current()
+    cached_for, names = _constrained
+    if cached_for is snapshot:
+        return names
+    names = frozenset(
+        [spec["attribute"] for flag in snapshot.flags.values() for spec in flag.constraint_specs]
+        + [flag.stickiness for flag in snapshot.flags.values()]
     )
+    _constrained = (snapshot, names)
+    return names
 
 
 def context_from_request(request: Any) -> Context:
-    """A request's context: the one the middleware built, else one from its user and cookie."""
+    """A request's context: the one the middleware made, else one from its user and cookie.
+
+    >>> context_from_request(request).user_id
+    '42'
+    """
     cached = getattr(request, "_featureflags_context", None)
     if cached is not None:
         return cached
+    context = _request_context(request, new_anonymous_id=False)
+    try:
+        request._featureflags_context = context
+    except AttributeError:
+        pass
+    return context
+
+
+def _request_context(request: Any, new_anonymous_id: bool) -> Context:
     user = getattr(request, "user", None)
-    base = context_from_user(user) if user is not None else Context()
-    attributes = dict(base.attributes)
-    attributes["ip"] = request.META.get("REMOTE_ADDR")
-    anonymous_id = None
-    cookie = flag_settings.ANONYMOUS_COOKIE
-    if cookie:
-        try:
-            anonymous_id = request.get_signed_cookie(cookie, default=None)
-        except Exception:
-            anonymous_id = None
+    try:
+        user_id = user_id_of(user)
+        attributes = user_attributes(user) if user is not None else {"is_authenticated": False}
+    except Exception:  # e.g. the session store is down: the visitor is treated as anonymous
+        logger.warning("featureflags: cannot read request.user", exc_info=True)
+        user_id, attributes = None, {"is_authenticated": False}
+    meta = request.META
+    attributes["ip"] = meta.get("REMOTE_ADDR")
+    attributes["user_agent"] = meta.get("HTTP_USER_AGENT", "")
+    attributes["language"] = getattr(request, "LANGUAGE_CODE", None) or _accepted_language(meta)
+    anonymous_id = read_anonymous_id(request)
+    if anonymous_id is None and user_id is None and new_anonymous_id:
+        anonymous_id = uuid.uuid4().hex
+        request._featureflags_new_anonymous_id = anonymous_id  # the middleware sets the cookie
     hook = flag_settings.CONTEXT
     if hook is not None:
         try:
             attributes.update(hook(request) or {})
         except Exception:
-            import logging
+            logger.exception("featureflags: the CONTEXT hook failed")
+    return Context(user_id=user_id, anonymous_id=anonymous_id, attributes=attributes)
 
-            logging.getLogger("featureflags").exception("featureflags: the CONTEXT hook failed")
-    return Context(user_id=base.user_id, anonymous_id=anonymous_id, attributes=attributes)
+
+def read_anonymous_id(request: Any) -> str | None:
+    """The visitor's anonymous id from its signed cookie; None when absent or tampered with."""
+    cookie = flag_settings.ANONYMOUS_COOKIE
+    if not cookie or cookie not in getattr(request, "COOKIES", {}):
+        return None
+    try:
+        return request.get_signed_cookie(cookie, default=None, salt=ANONYMOUS_COOKIE_SALT)
+    except Exception:
+        return None
+
+
+def _accepted_language(meta: Mapping[str, Any]) -> str | None:
+    header = meta.get("HTTP_ACCEPT_LANGUAGE", "")
+    first = header.split(",", 1)[0].split(";", 1)[0].strip()
+    return first or None
+
+
+def _build_off_the_loop(request: Any) -> Context:
+    """Build a request's context; inside an event loop (an async view), in a worker thread,
+    because reading ``request.user`` may query the database, which Django forbids in async code."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _request_context(request, new_anonymous_id=True)
+    if getattr(request, "_cached_user", None) is not None and flag_settings.CONTEXT is None:
+        return _request_context(request, new_anonymous_id=True)  # the user is loaded already: no query
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="featureflags-context") as pool:
+        return pool.submit(copy_context().run, _request_context, request, True).result()
+
+
+class RequestContext(Context):
+    """A request's context, built on first use: a request that checks no flag never reads
+    ``request.user`` or the cookie. The middleware makes one per request.
+
+    >>> RequestContext(request).user_id  # reads request.user now, once
+    """
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: Any) -> None:  # the Context fields stay unset until read
+        self._request = request
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only while a Context slot is still unset: build everything once.
+        if name not in Context.__slots__:
+            raise AttributeError(name)
+        try:
+            built = _build_off_the_loop(self._request)
+        except Exception:
+            logger.exception("featureflags: cannot build the request's context")
+            built = Context()
+        for slot in Context.__slots__:
+            object.__setattr__(self, slot, getattr(built, slot))
+        return getattr(built, name)
+
+    @property
+    def is_built(self) -> bool:
+        try:
+            object.__getattribute__(self, "user_id")
+        except AttributeError:
+            return False
+        return True
+
+    def __repr__(self) -> str:
+        return super().__repr__() if self.is_built else "RequestContext(<not built yet>)"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from . import usage
+from . import overrides, usage
 from .context import build_context
-from .engine import Context, Decision, Explanation, Reason
+from .engine import Context, Decision, Explanation, Reason, Step
 from .store import runtime
 
 logger = logging.getLogger("featureflags")
@@ -32,6 +32,15 @@ def is_enabled(
         except Exception:
             logger.exception("featureflags: cannot build a context for %r", key)
             return default
+    return is_enabled_for(key, context, default)
+
+
+def is_enabled_for(key: str, context: Context | None, default: bool = False) -> bool:
+    """:func:`is_enabled` for a context already built (template tags, ``request.flags``, decorators)."""
+    if overrides.active:  # featureflags.testing.override_flag
+        forced = overrides.lookup(key)
+        if forced is not None:
+            return forced.enabled
     enabled = runtime.current().is_enabled(key, context, default)
     if usage.active:  # evaluation counts and guardrail attribution (featureflags.usage)
         usage.record(key, enabled)
@@ -47,6 +56,15 @@ def variant(
     except Exception:
         logger.exception("featureflags: cannot build a context for %r", key)
         return default
+    return variant_for(key, context, default)
+
+
+def variant_for(key: str, context: Context | None, default: str | None = None) -> str | None:
+    """:func:`variant` for a context already built."""
+    if overrides.active:
+        forced = overrides.lookup(key)
+        if forced is not None:
+            return default if forced.variant is None else forced.variant
     chosen = runtime.current().variant(key, context)
     if usage.active:
         usage.record(key, chosen is not None)
@@ -62,6 +80,15 @@ def evaluate(
     except Exception:
         logger.exception("featureflags: cannot build a context for %r", key)
         return Decision(default, None, Reason.UNKNOWN_FLAG)
+    return evaluate_for(key, context, default)
+
+
+def evaluate_for(key: str, context: Context | None, default: bool = False) -> Decision:
+    """:func:`evaluate` for a context already built."""
+    if overrides.active:
+        forced = overrides.lookup(key)
+        if forced is not None:
+            return forced
     decision = runtime.current().evaluate(key, context)
     if usage.active:
         usage.record(key, decision.enabled)
@@ -73,4 +100,6 @@ def evaluate(
 def explain(key: str, who: Any = None, *, environment: str | None = None, **attributes: Any) -> Explanation:
     """The decision with every step of the contract that led to it (for "why does user 42 see this?")."""
     context = build_context(who, environment, attributes)
+    if overrides.active and overrides.lookup(key) is not None:
+        return Explanation(key, overrides.lookup(key), (Step("override", "decided", "Forced by override_flag."),))
     return runtime.current().explain(key, context)

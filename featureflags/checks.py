@@ -1,0 +1,128 @@
+"""System checks (``manage.py check``).
+
+- ``featureflags.W001``: a flag named in templates or Python code does not exist.
+- ``featureflags.W002``: Redis is configured but does not answer.
+- ``featureflags.W003``: the template tags are used but the middleware is not installed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.core.checks import Warning, register
+
+from .conf import flag_settings
+from .references import Reference, find_references
+
+MIDDLEWARE_PATH = "featureflags.middleware.FeatureFlagsMiddleware"
+TEMPLATE_TAG_KINDS = frozenset({"if_feature", "variant", "feature_flags_json"})
+# Tests name flags that need not exist (override_flag); they are not the project's usage.
+_TEST_FILE = re.compile(r"(^|[/\\])(tests?[/\\]|test_[^/\\]*\.py$|conftest\.py$)")
+SHOWN_PLACES = 3
+
+
+def reference_paths() -> list[Path]:
+    """Where W001 looks: ``FEATUREFLAGS["REFERENCE_PATHS"]``, else the project's template
+    directories and the installed apps that live inside the project (``BASE_DIR``)."""
+    configured = flag_settings.REFERENCE_PATHS
+    if configured is not None:
+        return [Path(p) for p in configured]
+    base = getattr(settings, "BASE_DIR", None)
+    found: list[Path] = []
+    for engine in settings.TEMPLATES:
+        found.extend(Path(d) for d in engine.get("DIRS", []))
+    for config in apps.get_app_configs():
+        app_path = Path(config.path)
+        inside_project = base is not None and Path(base) in app_path.parents
+        if inside_project or (base is None and "site-packages" not in app_path.parts):
+            found.append(app_path)
+    return [p for p in dict.fromkeys(found) if p.exists()]
+
+
+def project_references() -> list[Reference]:
+    return [r for r in find_references(reference_paths()) if not _TEST_FILE.search(r.path)]
+
+
+@register("featureflags")
+def check_unknown_flags(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """W001: every key used in code or templates must name a flag in the database."""
+    from django.db import DatabaseError
+
+    from .models import Flag
+
+    references = project_references()
+    if not references:
+        return []
+    try:
+        known = set(Flag.objects.values_list("key", flat=True))
+    except DatabaseError:  # no database or no table yet (before migrate): nothing to compare with
+        return []
+    missing: dict[str, list[Reference]] = {}
+    for reference in references:
+        if reference.key not in known:
+            missing.setdefault(reference.key, []).append(reference)
+    warnings = []
+    for key, places in sorted(missing.items()):
+        where = ", ".join(f"{r.path}:{r.line}" for r in places[:SHOWN_PLACES])
+        more = f" and {len(places) - SHOWN_PLACES} more" if len(places) > SHOWN_PLACES else ""
+        warnings.append(
+            Warning(
+                f"Flag {key!r} is used ({where}{more}) but does not exist; it is always off.",
+                hint=f"Create it (dashboard, API or `manage.py flags`), or fix the name at {places[0].path}.",
+                obj=key,
+                id="featureflags.W001",
+            )
+        )
+    return warnings
+
+
+@register("featureflags")
+def check_redis(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """W002: a configured Redis that does not answer (flags then come from the database)."""
+    url = flag_settings.REDIS_URL
+    if not url:
+        return []
+    import redis
+
+    timeout = flag_settings.REDIS_TIMEOUT
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        client.ping()
+        client.close()
+    except Exception as exc:
+        return [
+            Warning(
+                f"FEATUREFLAGS['REDIS_URL'] ({_safe_url(url)}) does not answer: {exc}.",
+                hint="Checks go on from the database and the last snapshot, but other processes see changes late.",
+                id="featureflags.W002",
+            )
+        ]
+    return []
+
+
+@register("featureflags")
+def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """W003: the template tags are used but FeatureFlagsMiddleware is not installed."""
+    if MIDDLEWARE_PATH in getattr(settings, "MIDDLEWARE", []):
+        return []
+    used = [r for r in project_references() if r.kind in TEMPLATE_TAG_KINDS]
+    if not used:
+        return []
+    return [
+        Warning(
+            f"The featureflags template tags are used ({used[0].path}:{used[0].line}) "
+            f"but {MIDDLEWARE_PATH} is not in MIDDLEWARE.",
+            hint="Add it after AuthenticationMiddleware: anonymous visitors then keep their rollout "
+            "(a signed cookie) and the context is built once per request.",
+            id="featureflags.W003",
+        )
+    ]
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password."""
+    return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)

@@ -1,0 +1,49 @@
+"""Forced decisions for tests (``featureflags.testing.override_flag``), consulted before the snapshot.
+
+Overrides live in a ContextVar, so they apply to the thread or asyncio task that set
+them (and to what it runs through asgiref or ``copy_context``), never to other
+tests running concurrently, and they never touch the database or Redis.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from contextvars import ContextVar, Token
+from types import MappingProxyType
+
+from .engine import Decision, Reason
+
+_EMPTY: Mapping[str, Decision] = MappingProxyType({})
+_overrides: ContextVar[Mapping[str, Decision]] = ContextVar("featureflags_overrides", default=_EMPTY)
+
+# How many overrides are in force in any thread: while 0, checks skip the ContextVar lookup.
+active: int = 0
+_lock = threading.Lock()
+
+
+def lookup(key: str) -> Decision | None:
+    """The forced decision for ``key`` in this context, or None."""
+    return _overrides.get().get(key)
+
+
+def push(key: str, enabled: bool, variant: str | None = None) -> Token:
+    """Force ``key`` (``enabled``, ``variant``) until :func:`pop` with the returned token."""
+    global active
+    forced = Decision(bool(enabled), variant if enabled else None, Reason.OVERRIDE)
+    token = _overrides.set(MappingProxyType({**_overrides.get(), key: forced}))
+    with _lock:
+        active += 1
+    return token
+
+
+def pop(token: Token) -> None:
+    global active
+    _overrides.reset(token)
+    with _lock:
+        active = max(0, active - 1)
+
+
+def current() -> Mapping[str, Decision]:
+    """Every override in force in this context."""
+    return _overrides.get()

@@ -1,0 +1,125 @@
+"""Template tags: ``{% load featureflags %}``.
+
+    {% if_feature "new_ui" %}new{% else %}old{% endif_feature %}
+    {% if_feature "beta" for some_user %}...{% endif_feature %}
+    {% variant "pricing" as plan %}{{ plan }}
+    {% feature_flags_json "new_ui" "pricing" %}
+
+Without ``for``, the request's context is used (``request`` in the template
+context, else the current context the middleware set, else the global switch).
+An unknown flag is off; a tag never raises.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.html import conditional_escape, json_script
+
+from ..context import build_context, context_from_request, current_context
+from ..decisions import evaluate_for, is_enabled_for, variant_for
+from ..engine import Context
+
+register = template.Library()
+
+
+def _context_of(context: template.Context, who: template.base.FilterExpression | None) -> Context | None:
+    if who is not None:
+        return build_context(who.resolve(context))
+    request = context.get("request")
+    if request is not None:
+        flags_context = getattr(request, "_featureflags_context", None)  # the middleware's: the common case
+        return flags_context if flags_context is not None else context_from_request(request)
+    return current_context.get()
+
+
+def _key(parser: template.base.Parser, bit: str) -> str | template.base.FilterExpression:
+    """A quoted key is a plain string (no lookup when rendering); anything else is resolved."""
+    if len(bit) >= 2 and bit[0] == bit[-1] and bit[0] in "\"'":
+        return bit[1:-1]
+    return parser.compile_filter(bit)
+
+
+def _resolve_key(key: str | template.base.FilterExpression, context: template.Context) -> str:
+    return key if type(key) is str else str(key.resolve(context))
+
+
+class IfFeatureNode(template.Node):
+    child_nodelists = ("nodelist_on", "nodelist_off")
+
+    def __init__(self, key, who, nodelist_on, nodelist_off) -> None:
+        self.key = key
+        self.who = who
+        self.nodelist_on = nodelist_on
+        self.nodelist_off = nodelist_off
+
+    def render(self, context: template.Context) -> str:
+        try:
+            enabled = is_enabled_for(_resolve_key(self.key, context), _context_of(context, self.who))
+        except Exception:  # never break a page over a flag
+            enabled = False
+        return (self.nodelist_on if enabled else self.nodelist_off).render(context)
+
+
+@register.tag("if_feature")
+def if_feature(parser: template.base.Parser, token: template.base.Token) -> IfFeatureNode:
+    """``{% if_feature "key" [for user] %}...[{% else %}...]{% endif_feature %}``."""
+    bits = token.split_contents()
+    if len(bits) not in (2, 4) or (len(bits) == 4 and bits[2] != "for"):
+        raise template.TemplateSyntaxError(f'Usage: {{% {bits[0]} "key" [for user] %}}')
+    who = parser.compile_filter(bits[3]) if len(bits) == 4 else None
+    nodelist_on = parser.parse(("else", "endif_feature"))
+    nodelist_off = template.NodeList()
+    if parser.next_token().contents == "else":
+        nodelist_off = parser.parse(("endif_feature",))
+        parser.delete_first_token()
+    return IfFeatureNode(_key(parser, bits[1]), who, nodelist_on, nodelist_off)
+
+
+class VariantNode(template.Node):
+    def __init__(self, key, who, target: str | None) -> None:
+        self.key = key
+        self.who = who
+        self.target = target
+
+    def render(self, context: template.Context) -> str:
+        try:
+            chosen = variant_for(_resolve_key(self.key, context), _context_of(context, self.who))
+        except Exception:
+            chosen = None
+        if self.target is not None:
+            context[self.target] = chosen
+            return ""
+        return "" if chosen is None else conditional_escape(chosen)
+
+
+@register.tag("variant")
+def variant(parser: template.base.Parser, token: template.base.Token) -> VariantNode:
+    """``{% variant "key" [for user] [as name] %}``: the variant served (empty when off)."""
+    bits = token.split_contents()
+    target = None
+    if len(bits) >= 4 and bits[-2] == "as":
+        target = bits[-1]
+        bits = bits[:-2]
+    if len(bits) not in (2, 4) or (len(bits) == 4 and bits[2] != "for"):
+        raise template.TemplateSyntaxError(f'Usage: {{% {bits[0]} "key" [for user] [as name] %}}')
+    who = parser.compile_filter(bits[3]) if len(bits) == 4 else None
+    return VariantNode(_key(parser, bits[1]), who, target)
+
+
+@register.simple_tag(takes_context=True)
+def feature_flags_json(context: template.Context, *keys: str, element_id: str = "featureflags") -> str:
+    """``<script type="application/json" id="featureflags">`` with the evaluated flags for this
+    request: ``{"key": {"enabled": true, "variant": "blue"}}``. Only results, never rules or user lists.
+    With no keys, every flag is evaluated.
+    """
+    from ..store import runtime
+
+    who = _context_of(context, None)
+    chosen = keys or sorted(runtime.current().flags)
+    data: dict[str, Any] = {}
+    for key in chosen:
+        decision = evaluate_for(key, who)
+        data[key] = {"enabled": decision.enabled, "variant": decision.variant}
+    return json_script(data, element_id)

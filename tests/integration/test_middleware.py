@@ -1,0 +1,174 @@
+"""featureflags.middleware: lazy context, request.flags, the anonymous cookie; sync and async."""
+
+from __future__ import annotations
+
+import pytest
+from asgiref.sync import async_to_sync
+from django.contrib.auth.models import User
+from django.test import AsyncClient, RequestFactory
+
+from featureflags.context import ANONYMOUS_COOKIE_SALT, RequestContext, current_context
+from featureflags.middleware import FeatureFlagsMiddleware
+
+pytestmark = pytest.mark.urls("tests.integration.urls")
+COOKIE = "featureflags_aid"
+
+
+@pytest.fixture
+def user(db):
+    return User.objects.create_user("alice", password="pw")
+
+
+def test_request_flags_for_a_targeted_user(client, make_flag, user):
+    make_flag("new_ui", percentage=0, users=[str(user.pk)])
+    make_flag("new-ui", percentage=0)
+    make_flag("exp", variants=[{"name": "blue", "weight": 1}], pinned_variants={str(user.pk): "blue"})
+    client.force_login(user)
+    data = client.get("/flags/").json()
+    assert data["attr"] is True and data["api"] is True
+    assert data["item"] is False
+    assert data["variant"] == "blue"
+    assert data["context"]["user_id"] == str(user.pk)
+    assert data["context"]["attributes"]["is_authenticated"] is True
+    assert COOKIE not in client.cookies  # a signed-in user needs no anonymous id
+
+
+def test_anonymous_visitor_gets_a_signed_httponly_cookie_and_keeps_its_rollout(client, make_flag):
+    make_flag("new_ui", percentage=50)
+    first = client.get("/flags/")
+    morsel = first.cookies[COOKIE]
+    assert morsel["httponly"] and morsel["samesite"] == "Lax"
+    anonymous_id = first.json()["context"]["anonymous_id"]
+    assert anonymous_id and len(anonymous_id) == 32
+    # The cookie is signed: the raw value is not the id alone.
+    assert morsel.value != anonymous_id
+    decisions = {client.get("/flags/").json()["attr"] for _ in range(5)}
+    assert decisions == {first.json()["attr"]}
+    again = client.get("/flags/")
+    assert again.json()["context"]["anonymous_id"] == anonymous_id
+    assert COOKIE not in again.cookies  # set once, only when needed
+
+
+def test_tampered_cookie_is_replaced(client, make_flag):
+    make_flag("new_ui")
+    client.cookies[COOKIE] = "forged-id"
+    response = client.get("/flags/")
+    assert response.json()["context"]["anonymous_id"] != "forged-id"
+    assert COOKIE in response.cookies
+
+
+def test_no_flag_checked_reads_nothing_and_sets_no_cookie(client, db):
+    response = client.get("/nothing/")
+    assert response.content == b"nothing checked"
+    assert COOKIE not in response.cookies
+
+
+def test_context_is_lazy_and_built_once(rf, db, django_assert_num_queries):
+    request = rf.get("/")
+    reads = []
+
+    class CountingUser:
+        is_authenticated = True
+        is_staff = False
+        is_superuser = False
+
+        @property
+        def pk(self):
+            reads.append(1)
+            return 7
+
+    request.user = CountingUser()
+    seen = {}
+
+    def view(req):
+        seen["context"] = current_context.get()
+        assert reads == []  # nothing read before the first check
+        assert req.flags.anything is False
+        req.flags["other"]
+        return __import__("django.http").http.HttpResponse("ok")
+
+    FeatureFlagsMiddleware(view)(request)
+    assert isinstance(seen["context"], RequestContext)
+    assert seen["context"].user_id == "7"
+    assert reads == [1]
+    assert current_context.get() is None  # reset after the response
+
+
+def test_context_hook_and_builtin_attributes(rf, db, settings):
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "CONTEXT": "tests.integration.test_middleware.region_hook"}
+    request = rf.get("/", HTTP_USER_AGENT="pytest", HTTP_ACCEPT_LANGUAGE="fr-CH, fr;q=0.9", REMOTE_ADDR="10.1.2.3")
+    request.user = __import__("django.contrib.auth.models").contrib.auth.models.AnonymousUser()
+    FeatureFlagsMiddleware.start(request)
+    attributes = request._featureflags_context.attributes
+    assert attributes["region"] == "EU"
+    assert attributes["ip"] == "10.1.2.3"
+    assert attributes["user_agent"] == "pytest"
+    assert attributes["language"] == "fr-CH"
+    assert attributes["is_authenticated"] is False
+    assert "groups" not in attributes  # no flag constrains groups
+
+
+def region_hook(request):
+    return {"region": "EU"}
+
+
+def test_failing_hook_does_not_break_the_page(client, make_flag, settings):
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "CONTEXT": "tests.integration.test_middleware.broken_hook"}
+    make_flag("new_ui")
+    assert client.get("/flags/").json()["attr"] is True
+
+
+def broken_hook(request):
+    raise RuntimeError("boom")
+
+
+def test_groups_load_only_when_a_constraint_needs_them(client, make_flag, user, django_assert_num_queries):
+    from django.contrib.auth.models import Group
+
+    user.groups.add(Group.objects.create(name="beta"))
+    client.force_login(user)
+    make_flag("new_ui", constraints=[{"attribute": "groups", "operator": "IN", "values": ["beta"]}])
+    data = client.get("/flags/").json()
+    assert data["context"]["attributes"]["groups"] == ["beta"]
+    assert data["attr"] is True
+
+
+def test_user_id_attribute_setting(client, make_flag, user, settings):
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "USER_ID_ATTRIBUTE": "username"}
+    make_flag("new_ui", percentage=0, users=["alice"])
+    client.force_login(user)
+    assert client.get("/flags/").json()["attr"] is True
+
+
+def test_async_view_sees_the_current_context(make_flag):
+    make_flag("new_ui")
+    make_flag("exp", variants=[{"name": "blue", "weight": 1}])
+    response = async_to_sync(AsyncClient().get)("/flags-async/")
+    data = response.json()
+    assert data == {"attr": True, "current": None, "variant": "blue"}
+    signed = response.cookies[COOKIE].value
+    request = RequestFactory().get("/", HTTP_COOKIE=f"{COOKIE}={signed}")
+    assert len(request.get_signed_cookie(COOKIE, salt=ANONYMOUS_COOKIE_SALT)) == 32
+
+
+@pytest.mark.django_db(transaction=True)
+def test_async_view_of_a_signed_in_user():
+    from featureflags import services
+    from featureflags.store import runtime
+
+    user = User.objects.create_user("bob", password="pw")
+    services.create_flag("new_ui", enabled=True, percentage=0)
+    services.add_users("new_ui", [str(user.pk)])
+    runtime.refresh()
+    client = AsyncClient()
+    client.force_login(user)
+    data = async_to_sync(client.get)("/flags-async/").json()
+    assert data["attr"] is True
+    assert data["current"] == str(user.pk)
+
+
+def test_async_required_view(make_flag):
+    assert async_to_sync(AsyncClient().get)("/required-async/").status_code == 404
+    make_flag("new_ui")
+    response = async_to_sync(AsyncClient().get)("/required-async/")
+    assert response.status_code == 200 and response.content == b"async page"

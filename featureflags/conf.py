@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     # Cookie that keeps an anonymous visitor's id (signed, HttpOnly).
     "ANONYMOUS_COOKIE": "featureflags_aid",
     "ANONYMOUS_COOKIE_MAX_AGE": 60 * 60 * 24 * 365,
+    # Files and directories the system check W001 scans for flag keys; None: the
+    # template DIRS and the installed apps inside BASE_DIR (tests are skipped).
+    "REFERENCE_PATHS": None,
     # Keep the snapshot current from a background thread (pub/sub, or polling the
     # database without Redis). Off only for test suites and one-shot scripts.
     "SYNC_THREAD": True,

@@ -37,13 +37,15 @@ def _context(request) -> Context:
             raise ValidationError({name: ["At most 100 characters for a name and 1000 for a value."]})
     if isinstance(request.auth, ApiToken):
         # A key names the context: it is how a front end without a session asks.
-        context = Context(user_id=params.get("user_id"), anonymous_id=params.get("anonymous_id"))
+        base = Context(user_id=params.get("user_id"), anonymous_id=params.get("anonymous_id"))
     else:
-        context = context_from_request(request._request)  # the session's own user, never another
-    context = context.replace(attributes={**context.attributes, **attributes})
-    if params.get("environment"):
-        context = context.replace(environment=params["environment"])
-    return context
+        base = context_from_request(request._request)  # the session's own user, never another
+    return Context(
+        user_id=base.user_id,
+        anonymous_id=base.anonymous_id,
+        attributes={**base.attributes, **attributes},
+        environment=params.get("environment") or base.environment,
+    )
 
 
 class ClientFlagsView(APIView):

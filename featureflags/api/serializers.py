@@ -14,9 +14,9 @@ from featureflags.models import Bucketing, FlagKind
 class ConstraintSerializer(serializers.Serializer):
     attribute = serializers.CharField(max_length=100)
     operator = serializers.CharField(max_length=20)
-    values = serializers.ListField(child=serializers.CharField(allow_blank=True), required=False)
-    inverted = serializers.BooleanField(required=False)
-    case_insensitive = serializers.BooleanField(required=False)
+    values = serializers.ListField(child=serializers.CharField(allow_blank=True), default=list)
+    inverted = serializers.BooleanField(default=False)
+    case_insensitive = serializers.BooleanField(default=False)
 
 
 class VariantSerializer(serializers.Serializer):

@@ -29,3 +29,26 @@ def fail(error: Exception) -> CommandError:
 
 def print_json(command, data: Any) -> None:
     command.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def add_json(parser) -> None:
+    parser.add_argument("--json", action="store_true", help="Print JSON instead of text.")
+
+
+def write_call(function, *args, **kwargs):
+    """Run a services write from the command line: source cli, the actor, errors as CommandError."""
+    from featureflags.models import Source
+    from featureflags.services import FlagConflict, FlagNotFound
+
+    try:
+        return function(*args, source=Source.CLI, **kwargs)
+    except (ValidationError, FlagConflict, FlagNotFound) as error:
+        raise fail(error) from error
+
+
+def parse_value(raw: str) -> Any:
+    """A command-line value: JSON when it parses (numbers, lists, true), else the text itself."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw

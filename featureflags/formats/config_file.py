@@ -65,12 +65,12 @@ def _definition(entry: Mapping[str, Any], error) -> dict[str, Any]:
             if not isinstance(values, list):
                 error(field, "Must be a list.")
                 continue
-            constraints.append({"attribute": attribute, "operator": "IN", "values": [_text(v) for v in values]})
+            constraints.append(_constraint(attribute, [_text(v) for v in values]))
     if "beta_program" in entry:
         if not isinstance(entry["beta_program"], bool):
             error("beta_program", "Must be true or false.")
         elif entry["beta_program"]:
-            constraints.append({"attribute": "beta_program", "operator": "IN", "values": ["true"]})
+            constraints.append(_constraint("beta_program", ["true"]))
     definition["constraints"] = constraints
     users = entry.get("users", [])
     if not isinstance(users, list):
@@ -105,6 +105,11 @@ def _definition(entry: Mapping[str, Any], error) -> dict[str, Any]:
     definition["owner"] = str(metadata.get("owner", ""))
     definition["metadata"] = {k: v for k, v in metadata.items() if k not in ("description", "owner")}
     return definition
+
+
+def _constraint(attribute: str, values: list[str]) -> dict[str, Any]:
+    # Every field spelled out, as the database gives them back: a re-import then compares equal.
+    return {"attribute": attribute, "operator": "IN", "values": values, "inverted": False, "case_insensitive": False}
 
 
 def _text(value: Any) -> str:

@@ -1,0 +1,85 @@
+"""The flag subcommands: each writes through the services with source cli and the actor."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management.base import CommandError
+
+from featureflags import services
+from featureflags.models import AuditEntry, Flag, FlagUser
+
+
+def test_create_show_list(flags_cmd):
+    flags_cmd("create", "new_ui", "--enabled", "--percentage", "30", "--set", 'tags=["web"]')
+    shown = json.loads(flags_cmd("show", "new_ui", "--json"))
+    assert shown["enabled"] is True and shown["percentage"] == 30 and shown["tags"] == ["web"]
+    entry = AuditEntry.objects.get(flag_key="new_ui")
+    assert (entry.source, entry.actor, entry.action) == ("cli", "tester", "create")
+    assert "new_ui" in flags_cmd("list")
+    assert [f["key"] for f in json.loads(flags_cmd("list", "--json"))] == ["new_ui"]
+
+
+def test_bad_input_names_the_field(flags_cmd):
+    with pytest.raises(CommandError, match="percentage"):
+        flags_cmd("create", "x", "--percentage", "150")
+    assert not Flag.objects.exists()
+    with pytest.raises(CommandError, match="No flag"):
+        flags_cmd("enable", "missing")
+
+
+def test_enable_disable_kill_set_percentage(flags_cmd):
+    services.create_flag("f")
+    flags_cmd("enable", "f")
+    assert Flag.objects.get(key="f").enabled
+    flags_cmd("set-percentage", "f", "40")
+    assert Flag.objects.get(key="f").percentage == 40
+    flags_cmd("disable", "f")
+    flags_cmd("enable", "f")
+    flags_cmd("kill", "f", "--note", "errors spiking")
+    assert not Flag.objects.get(key="f").enabled
+    kill = AuditEntry.objects.filter(flag_key="f", action="kill").get()
+    assert (kill.source, kill.note) == ("cli", "errors spiking")
+    with pytest.raises(CommandError, match="version"):
+        flags_cmd("enable", "f", "--expect-version", "1")
+
+
+def test_add_and_remove_users(flags_cmd, tmp_path):
+    services.create_flag("f", enabled=True)
+    flags_cmd("add-users", "f", "1", "2")
+    path = tmp_path / "ids.txt"
+    path.write_text("".join(f"u{i}\n" for i in range(20_000)))
+    flags_cmd("add-users", "f", "--file", str(path), "--no-progress")
+    assert FlagUser.objects.filter(flag__key="f").count() == 20_002
+    flags_cmd("remove-users", "f", "1", "u5")
+    flags_cmd("add-users", "f", "9", "--excluded")
+    assert FlagUser.objects.filter(flag__key="f", excluded=False).count() == 20_000
+    assert FlagUser.objects.filter(flag__key="f", excluded=True).count() == 1
+    with pytest.raises(CommandError):
+        flags_cmd("add-users", "f")
+
+
+def test_add_rule_and_explain(flags_cmd):
+    services.create_flag("f", enabled=True, percentage=0)
+    flags_cmd("add-rule", "f", "00$")
+    assert "already" in flags_cmd("add-rule", "f", "00$")
+    with pytest.raises(CommandError, match="rules"):
+        flags_cmd("add-rule", "f", "(unclosed")
+    explained = json.loads(flags_cmd("explain", "f", "--user", "4400", "--json"))
+    assert explained["enabled"] is True and explained["reason"] == "RULE"
+    text = flags_cmd("explain", "f", "--user", "4401")
+    assert text.startswith("f: OFF (ROLLOUT)")
+
+
+def test_tokens(flags_cmd):
+    created = json.loads(flags_cmd("tokens", "create", "ci", "--scope", "write", "--json"))
+    assert created["token"].startswith("ff_") and created["scope"] == "write"
+    listed = json.loads(flags_cmd("tokens", "list", "--json"))
+    assert listed[0]["name"] == "ci" and created["token"] not in json.dumps(listed)
+    flags_cmd("tokens", "revoke", "ci")
+    from featureflags.api.models import ApiToken
+
+    assert ApiToken.objects.authenticate(created["token"]) is None
+    with pytest.raises(CommandError):
+        flags_cmd("tokens", "create", "ci")

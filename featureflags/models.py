@@ -19,6 +19,7 @@ class FlagKind(models.TextChoices):
 class Bucketing(models.TextChoices):
     MURMUR3 = "murmur3", _("murmur3 (Unleash-compatible)")
     CRC32 = "crc32", _("crc32 (hanoi-compatible)")
+    CRC32_INV = "crc32_inv", _("crc32, hanoi 0.0.4's inverted percentage (legacy cohorts)")
 
 
 class Flag(models.Model):

@@ -19,7 +19,7 @@ from .idset import IdSet
 from .rules import RuleError, check_pattern
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
-BUCKETING = ("murmur3", "crc32")
+BUCKETING = ("murmur3", "crc32", "crc32_inv")
 FIXED_STICKINESS = ("default", "user_id", "anonymous_id")
 
 DEFAULTS: dict[str, Any] = {

@@ -9,7 +9,15 @@ from typing import Any
 from .constraints import as_text, compile_constraint
 from .context import Context
 from .definition import DefinitionError, InvalidDefinition, to_timestamp, validate_definition
-from .hashing import crc32_bucket, hashable, murmur_bucket, signed_crc32, variant_target
+from .hashing import (
+    crc32_bucket,
+    hashable,
+    legacy_crc32_bucket,
+    murmur_bucket,
+    signed_crc32,
+    unsigned_crc32,
+    variant_target,
+)
 from .idset import EMPTY_ID_SET, IdSet, build_id_set
 from .rules import compile_rules
 
@@ -107,11 +115,15 @@ class CompiledFlag:
         """The bucket of ``value`` on this flag's scale (1..100 murmur3, 0..99 crc32)."""
         if self.bucketing == "crc32":
             return crc32_bucket(value)
+        if self.bucketing == "crc32_inv":
+            return legacy_crc32_bucket(value)
         return murmur_bucket(self.salt_prefix, value)
 
     def in_rollout(self, value: str) -> bool:
         if self.bucketing == "crc32":
             return crc32_bucket(value) < self.percentage
+        if self.bucketing == "crc32_inv":  # hanoi 0.0.4's inverted test, kept for migrated cohorts
+            return legacy_crc32_bucket(value) >= self.percentage
         return murmur_bucket(self.salt_prefix, value) <= self.percentage
 
     def variant_for(self, context: Context | None) -> str | None:
@@ -125,6 +137,8 @@ class CompiledFlag:
         value = (self.sticky_value(context) if context is not None else None) or ""
         if self.bucketing == "crc32":
             target = signed_crc32(value) % self.total_weight + 1
+        elif self.bucketing == "crc32_inv":
+            target = unsigned_crc32(value) % self.total_weight + 1
         else:
             target = variant_target(self.salt_prefix, value, self.total_weight)
         for name, bound in zip(self.variant_names, self.variant_bounds):

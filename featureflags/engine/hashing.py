@@ -40,6 +40,16 @@ def crc32_bucket(value: str) -> int:
     return signed_crc32(value) % 100
 
 
+def unsigned_crc32(value: str) -> int:
+    """crc32 as Python 3 returns it (hanoi 0.0.4 on Python 3)."""
+    return zlib.crc32(value.encode("utf-8"))
+
+
+def legacy_crc32_bucket(value: str) -> int:
+    """hanoi 0.0.4's bucket as it ran on Python 3, 0..99: unsigned crc32 (bucketing ``crc32_inv``)."""
+    return unsigned_crc32(value) % 100
+
+
 def variant_target(salt_prefix: str, value: str, total_weight: int) -> int:
     """Unleash's variant target, in 1..total_weight."""
     return mmh3.hash(salt_prefix + value, VARIANT_SEED, False) % total_weight + 1

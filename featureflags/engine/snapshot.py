@@ -226,7 +226,7 @@ class Snapshot:
         if value is None:
             detail = f"No value to hash ({flag.stickiness}); only 100 % is on; the flag is at {flag.percentage} %."
         else:
-            limit = "<" if flag.bucketing == "crc32" else "<="
+            limit = {"crc32": "<", "crc32_inv": ">="}.get(flag.bucketing, "<=")
             detail = f"Bucket {flag.bucket(value)} of {value!r} ({flag.bucketing}) {limit} {flag.percentage} %?"
         add("rollout", True, detail + (" In." if decision.enabled else " Out."))
         return steps

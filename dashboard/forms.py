@@ -152,7 +152,8 @@ class BaseVariantFormSet(forms.BaseFormSet):
 
 class ConstraintForm(forms.Form):
     attribute = forms.CharField(max_length=100)
-    operator = forms.ChoiceField(choices=[(o, o) for o in sorted(OPERATORS)])
+    # A blank first choice keeps an untouched extra row unchanged (and ignored).
+    operator = forms.ChoiceField(choices=[("", "—")] + [(o, o) for o in sorted(OPERATORS)])
     values = forms.CharField(required=False, help_text="Comma-separated.")
     inverted = forms.BooleanField(required=False)
     case_insensitive = forms.BooleanField(required=False)

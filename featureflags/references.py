@@ -30,6 +30,8 @@ PYTHON_CALLS = frozenset(
         "choose",
         "override_flag",
         "flagged_path",
+        "report_error",  # guardrails
+        "monitor",
     }
 )
 # Class attributes naming a flag (FlagRequiredMixin).

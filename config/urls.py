@@ -7,5 +7,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("admin/", admin.site.urls),
     path("flags/", include("dashboard.urls")),
+    path("api/experiments/", include("featureflags.experiments.urls")),
     path("api/", include("featureflags.api.urls")),
 ]

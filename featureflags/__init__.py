@@ -12,6 +12,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 __all__ = ["Context", "Decision", "Reason", "evaluate", "explain", "is_enabled", "monitor", "report_error", "variant"]
+__all__ += ["feedback", "track"]  # featureflags.experiments
 
 _LAZY = {
     "is_enabled": "featureflags.decisions",
@@ -23,6 +24,8 @@ _LAZY = {
     "Reason": "featureflags.engine",
     "report_error": "featureflags.guardrails",
     "monitor": "featureflags.guardrails",
+    "track": "featureflags.experiments.goals",
+    "feedback": "featureflags.experiments.feedback",
 }
 
 

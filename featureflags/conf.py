@@ -76,6 +76,16 @@ DEFAULTS: dict[str, Any] = {
     # Count evaluations per flag (featureflags.usage): in-process, flushed to Redis in the background.
     "USAGE_COUNTING": True,
     "USAGE_FLUSH_INTERVAL": 10.0,
+    # Experiments (featureflags.experiments): record each unit's first exposure to a variant
+    # (needs Redis or a hook); queued in-process, sent every EXPERIMENT_FLUSH_INTERVAL seconds.
+    "EXPOSURES": True,
+    # Dotted path to a callable (list of Exposure) -> None that forwards exposures to your analytics.
+    "EXPOSURE_HOOK": None,
+    "EXPERIMENT_FLUSH_INTERVAL": 1.0,
+    # Days experiment data lives in Redis after its last write.
+    "EXPERIMENT_DATA_DAYS": 90,
+    # Fewer exposures than this in a variant: the results page warns that the sample is too small.
+    "EXPERIMENT_MIN_SAMPLE": 100,
 }
 
 IMPORT_STRINGS = ("CONTEXT",)

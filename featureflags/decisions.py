@@ -8,6 +8,7 @@ from typing import Any
 from . import overrides, usage
 from .context import build_context
 from .engine import Context, Decision, Explanation, Reason, Step
+from .experiments import exposures
 from .store import runtime
 
 logger = logging.getLogger("featureflags")
@@ -68,6 +69,8 @@ def variant_for(key: str, context: Context | None, default: str | None = None) -
     chosen = runtime.current().variant(key, context)
     if usage.active:
         usage.record(key, chosen is not None)
+    if chosen is not None and exposures.active:  # experiment exposures (featureflags.experiments)
+        exposures.record(key, chosen, context)
     return default if chosen is None else chosen
 
 
@@ -92,6 +95,8 @@ def evaluate_for(key: str, context: Context | None, default: bool = False) -> De
     decision = runtime.current().evaluate(key, context)
     if usage.active:
         usage.record(key, decision.enabled)
+    if decision.variant is not None and exposures.active:
+        exposures.record(key, decision.variant, context)
     if decision.reason is Reason.UNKNOWN_FLAG and default:
         return Decision(True, None, Reason.UNKNOWN_FLAG)
     return decision

@@ -1,0 +1,144 @@
+"""The background thread that sends exposures and conversions to Redis and the ``EXPOSURE_HOOK``.
+
+One daemon thread per process, started lazily by the first exposure (and again in
+a child after ``fork``). Every ``EXPERIMENT_FLUSH_INTERVAL`` it sends the queued
+exposures, then the conversions, in one pipelined round trip each. With
+``SYNC_THREAD`` off (tests, scripts) call :func:`flush` yourself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from ..conf import flag_settings
+from . import exposures, goals, store
+
+logger = logging.getLogger("featureflags.experiments")
+
+_thread: threading.Thread | None = None
+_stop = threading.Event()
+_start_lock = threading.Lock()
+_client = None
+_day = ""
+
+
+def running() -> bool:
+    return _thread is not None and _thread.is_alive()
+
+
+def ensure_started() -> None:
+    global _thread
+    if running() or not flag_settings.SYNC_THREAD:
+        return
+    with _start_lock:
+        if running():
+            return
+        _stop.clear()
+        _thread = threading.Thread(target=_loop, name="featureflags-experiments", daemon=True)
+        _thread.start()
+
+
+def client():
+    """This process's Redis client for experiment data, or None without Redis."""
+    global _client
+    if not flag_settings.REDIS_URL:
+        return None
+    if _client is None:
+        import redis
+
+        timeout = flag_settings.REDIS_TIMEOUT
+        _client = redis.Redis.from_url(flag_settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout)
+    return _client
+
+
+def today(now: float | None = None) -> str:
+    return time.strftime("%Y%m%d", time.gmtime(time.time() if now is None else now))
+
+
+def flush(now: float | None = None) -> tuple[int, int]:
+    """Send what is queued now; returns (exposures, conversions) sent. Kept queued if Redis fails."""
+    global _day
+    now = time.time() if now is None else now
+    day = today(now)
+    if day != _day or len(exposures.seen) > exposures.MAX_SEEN:
+        exposures.seen.clear()  # a new day counts each unit again in its daily HyperLogLog
+        _day = day
+    batch = exposures.drain()
+    conversions = exposures.drain(goals.queue)
+    hook = flag_settings.EXPOSURE_HOOK
+    if batch and hook is not None:
+        _call_hook(hook, [exposures.Exposure(key, variant, unit, now) for key, variant, unit in batch])
+    redis_client = client()
+    if redis_client is None:
+        return 0, 0
+    ttl = int(flag_settings.EXPERIMENT_DATA_DAYS) * 86400
+    prefix = flag_settings.KEY_PREFIX
+    try:
+        sent = store.send_exposures(redis_client, prefix, batch, day, ttl)
+    except Exception as exc:
+        logger.warning("featureflags: exposures not sent, Redis failed (%s); kept for the next flush", exc)
+        exposures.queue.extendleft(reversed(batch))
+        goals.queue.extendleft(reversed(conversions))
+        return 0, 0
+    try:
+        store.send_conversions(redis_client, prefix, conversions, goals.running_experiments(), day, ttl)
+    except Exception as exc:
+        logger.warning("featureflags: conversions not sent, Redis failed (%s); kept for the next flush", exc)
+        goals.queue.extendleft(reversed(conversions))
+        return sent, 0
+    return sent, len(conversions)
+
+
+def _call_hook(hook, batch: list) -> None:
+    if isinstance(hook, str):
+        from ..conf import import_string
+
+        hook = import_string(hook, "EXPOSURE_HOOK")
+    try:
+        hook(batch)
+    except Exception:
+        logger.exception("featureflags: the EXPOSURE_HOOK failed; %d exposures not forwarded", len(batch))
+
+
+def stop() -> None:
+    """Stop the thread (settings changed, tests); what is queued stays queued."""
+    global _thread, _client
+    _stop.set()
+    thread = _thread
+    if thread is not None and thread is not threading.current_thread():
+        thread.join(timeout=5)
+    _thread = None
+    if _client is not None:
+        try:
+            _client.close()
+        except Exception:
+            pass
+    _client = None
+
+
+def _loop() -> None:
+    while not _stop.wait(float(flag_settings.EXPERIMENT_FLUSH_INTERVAL)):
+        try:
+            flush()
+        except Exception:
+            logger.exception("featureflags: flushing experiment data failed")
+
+
+def _after_fork_in_child() -> None:
+    global _thread, _client, _start_lock
+    had_thread = _thread is not None
+    _thread = None
+    _client = None
+    _start_lock = threading.Lock()
+    exposures.seen.clear()
+    exposures.queue.clear()  # the parent sends its own
+    goals.queue.clear()
+    if had_thread:
+        ensure_started()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

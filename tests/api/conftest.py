@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from featureflags.api.models import ApiToken
+from tests.browser.conftest import browser, new_context  # noqa: F401  Chromium fixtures, shared with tests/browser
 
 
 @pytest.fixture

@@ -1,0 +1,1 @@
+"""Compatibility layers for systems this product replaces (``featureflags.compat.hanoi``)."""

@@ -397,6 +397,24 @@ def _validate(key: str, state: Mapping[str, Any], cross_flag: bool = True) -> No
         raise ValidationError({field[len(key) + 1 :]: messages for field, messages in errors.items()})
 
 
+_CHAR_LIMITS = {"stickiness": 100, "salt": 100, "bucketing": 10, "kind": 20, "owner": 200}  # the columns' sizes
+
+
+def _storable(value: Any, depth: int = 0) -> bool:
+    """Plain data every supported database stores as given."""
+    if depth > 32:
+        return False
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, Mapping):
+        return all(_storable(k, depth + 1) and _storable(v, depth + 1) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_storable(v, depth + 1) for v in value)
+    return True
+
+
 def _validate_metadata(state: Mapping[str, Any], errors: dict[str, list[str]]) -> None:
     def check(name: str, ok: bool, message: str) -> None:
         if name in state and not ok:
@@ -416,6 +434,11 @@ def _validate_metadata(state: Mapping[str, Any], errors: dict[str, list[str]]) -
         "A list of words.",
     )
     check("metadata", isinstance(state.get("metadata"), dict), "Must be an object.")
+    for name, value in state.items():
+        # What the database would refuse (PostgreSQL: NUL, NaN; any: deep nesting) is a 500 otherwise.
+        check(name, _storable(value), "No NUL characters, NaN or Infinity, nor more than 32 nested levels.")
+        limit = _CHAR_LIMITS.get(name)
+        check(name, limit is None or not isinstance(value, str) or len(value) <= limit, f"At most {limit} characters.")
     for name in ("error_threshold", "performance_threshold", "expected_lifetime_days"):
         check(name, optional_int(state.get(name)), "A whole number >= 0, or empty.")
     check(

@@ -77,7 +77,8 @@ def _definition(name: str, value: str, errors: dict[str, list[str]]) -> dict[str
 
 
 def _text(value: Any) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+    # Bytes that are not UTF-8 stay visible (and fail validation by name) instead of crashing the import.
+    return value.decode("utf-8", errors="backslashreplace") if isinstance(value, bytes) else str(value)
 
 
 def _escape(pattern: str) -> str:

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from . import experiments
 from .views import explain, flags, history, rules, stale, users
 
 app_name = "dashboard"
@@ -10,6 +11,9 @@ urlpatterns = [
     path("", flags.flag_list, name="list"),
     path("new/", flags.flag_create, name="create"),
     path("stale/", stale.stale_list, name="stale"),
+    path("experiments/", experiments.experiment_list, name="experiments"),
+    path("<str:key>/experiment/", experiments.experiment_detail, name="experiment"),
+    path("<str:key>/experiment/<str:kind>.csv", experiments.experiment_export, name="experiment_export"),
     path("<str:key>/", flags.flag_detail, name="detail"),
     path("<str:key>/switch/", flags.flag_switch, name="switch"),
     path("<str:key>/users/", users.user_list, name="users"),

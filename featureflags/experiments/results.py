@@ -69,6 +69,15 @@ class ExperimentResults:
         return sum(self.exposures.values())
 
     @property
+    def variant_rows(self) -> list[tuple[str, int, int, float | None]]:
+        """``(name, weight, units exposed, share of all exposed)`` for the exposures table."""
+        total = self.total_exposures
+        return [
+            (name, weight, self.exposures[name], self.exposures[name] / total if total else None)
+            for name, weight in self.variants
+        ]
+
+    @property
     def verdicts(self) -> list[str]:
         return [line for goal in self.goals for line in goal.verdicts]
 

@@ -49,3 +49,11 @@ def make_experiment(django_capture_on_commit_callbacks):
         return flag
 
     return make
+
+
+@pytest.fixture
+def viewer_client(client, db):
+    from tests.dashboard.conftest import make_operator
+
+    client.force_login(make_operator("exp-viewer", "view_flag"))
+    return client

@@ -1,0 +1,94 @@
+"""Simulated experiments: 10 % vs 12 % through the real Redis and the results page; A/A runs."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+import featureflags
+from featureflags.engine import Context, Snapshot
+from featureflags.experiments import flusher, stats
+from featureflags.experiments.results import compute
+from featureflags.experiments.store import ExperimentCounts, GoalCounts, VariantCounts
+
+UNITS = 10_000
+TRUE_RATES = {"A": 0.10, "B": 0.12}
+
+
+def simulate(units: int, rates: dict[str, float], seed: int, key: str = "checkout"):
+    """Serve every unit, convert it with its variant's true rate; returns the true counts."""
+    rng = random.Random(seed)
+    exposed = dict.fromkeys(rates, 0)
+    converted = dict.fromkeys(rates, 0)
+    for i in range(units):
+        unit = f"u{i}"
+        variant = featureflags.variant(key, unit)
+        exposed[variant] += 1
+        if rng.random() < rates[variant]:
+            converted[variant] += 1
+            featureflags.track("purchase", unit, value=round(rng.uniform(5, 50), 2))
+    return exposed, converted
+
+
+@pytest.mark.django_db
+@pytest.mark.redis
+def test_ten_thousand_units_ten_vs_twelve_percent(experiments, make_experiment, viewer_client, settings):
+    make_experiment()
+    exposed, converted = simulate(UNITS, TRUE_RATES, seed=20261121)
+    assert flusher.flush() == (UNITS, sum(converted.values()))
+
+    response = viewer_client.get("/flags/checkout/experiment/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    for name in ("A", "B"):
+        row = re.search(rf'<tr data-variant="{name}">.*?data-exposed>(\d+)<', html, re.S)
+        assert int(row.group(1)) == exposed[name]
+        goal_row = re.search(rf'data-goal="purchase".*?<tr data-variant="{name}">.*?data-converted>(\d+)<', html, re.S)
+        assert int(goal_row.group(1)) == converted[name]
+    assert sum(exposed.values()) == UNITS
+    reference = stats.two_proportion_ztest(converted["A"], exposed["A"], converted["B"], exposed["B"])
+    assert reference.p_value < 0.05
+    verdict = re.search(r"<li[^>]*data-verdict>(.*?)</li>", html, re.S).group(1)
+    assert verdict.startswith("B beats A on purchase: +")
+    assert "p = " in verdict
+    assert "data-warning" not in html  # enough units, and the split matches the weights
+    assert "<svg" in html and "Units exposed per day" in html
+
+    csv = viewer_client.get("/flags/checkout/experiment/exposures.csv")
+    assert csv.status_code == 200
+    lines = b"".join(csv.streaming_content).decode().splitlines()
+    assert lines[0] == "flag,unit,variant,first_exposed"
+    assert len(lines) == UNITS + 1
+
+
+def aa_counts(run: int, units: int, rate: float) -> ExperimentCounts:
+    """One A/A run: the real engine assigns the units (salted per run), both variants convert at ``rate``."""
+    snapshot = Snapshot.from_definitions(
+        [{"key": "aa", "enabled": True, "salt": f"aa-{run}", "variants": [{"name": "A"}, {"name": "B"}]}]
+    )
+    rng = random.Random(run)
+    cells = {name: VariantCounts(goals={"purchase": GoalCounts()}) for name in ("A", "B")}
+    for i in range(units):
+        cell = cells[snapshot.variant("aa", Context(f"{run}-{i}"))]
+        cell.exposures += 1
+        if rng.random() < rate:
+            cell.goals["purchase"].conversions += 1
+    return ExperimentCounts("aa", [], cells)
+
+
+def test_aa_simulation_is_rarely_significant():
+    runs = 60
+    significant = 0
+    for run in range(runs):
+        results = compute(aa_counts(run, 2_000, 0.10), [("A", 1), ("B", 1)])
+        (verdict,) = results.verdicts
+        if results.goals[0].rows[1].rate_test.significant:
+            significant += 1
+            assert " beats " in verdict or " worse than " in verdict
+        else:
+            assert verdict.startswith("No significant difference between B and A on purchase")
+        assert results.sample_ratio is not None
+    # About 5 % of A/A runs are significant at p < 0.05 by chance; most must not be.
+    assert significant <= 8, significant

@@ -1,0 +1,434 @@
+"""The Django admin for flags: every write goes through ``featureflags.services`` (source "admin").
+
+The change form and its inlines are validated by Django as usual; then, still inside
+validation, the whole proposed state is handed to the service layer, whose errors
+are put back on the fields and inline rows they name, so a refused save shows the
+form again with its messages and nothing is written. User lists are never an inline:
+they hold up to a million ids, so they get their own paginated, searchable list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .models import AuditEntry, Constraint, Flag, FlagUser, PinnedVariant, Prerequisite, Rule, Source, Variant
+from .serialization import SCALAR_FIELDS, user_count
+
+SOURCE = Source.ADMIN
+_FORM_ATTR = "_featureflags_admin_form"
+
+
+def _actor(request) -> str:
+    return request.user.get_username()
+
+
+# -- list filters --------------------------------------------------------------------------
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("on", _("ON (100 %)")), ("partial", _("ON, partly")), ("off", _("OFF"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "on":
+            return queryset.filter(enabled=True, percentage=100)
+        if value == "partial":
+            return queryset.filter(enabled=True, percentage__lt=100)
+        if value == "off":
+            return queryset.filter(enabled=False)
+        return queryset
+
+
+class _JsonListFilter(admin.SimpleListFilter):
+    """Values of a JSON list field; filtered in Python so it works on every database."""
+
+    field = ""
+
+    def lookups(self, request, model_admin):
+        values = {v for items in Flag.objects.values_list(self.field, flat=True) for v in (items or [])}
+        return [(v, v) for v in sorted(values)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        pks = [pk for pk, items in queryset.values_list("pk", self.field) if value in (items or [])]
+        return queryset.filter(pk__in=pks)
+
+
+class TagFilter(_JsonListFilter):
+    title = _("tag")
+    parameter_name = "tag"
+    field = "tags"
+
+
+class EnvironmentFilter(_JsonListFilter):
+    title = _("environment")
+    parameter_name = "environment"
+    field = "environments"
+
+
+# -- inlines ----------------------------------------------------------------------------------
+
+
+class _OrderedInline(admin.TabularInline):
+    extra = 0
+    exclude = ("position",)  # the row order is the order
+
+
+class RuleInline(_OrderedInline):
+    model = Rule
+
+
+class VariantInline(_OrderedInline):
+    model = Variant
+
+
+class ConstraintInline(_OrderedInline):
+    model = Constraint
+
+
+class PrerequisiteInline(_OrderedInline):
+    model = Prerequisite
+    fk_name = "flag"
+    autocomplete_fields = ("parent",)
+
+
+class PinnedVariantInline(admin.TabularInline):
+    model = PinnedVariant
+    extra = 0
+
+
+INLINE_FIELDS = {
+    Rule: "rules",
+    Variant: "variants",
+    Constraint: "constraints",
+    Prerequisite: "prerequisites",
+    PinnedVariant: "pinned_variants",
+}
+
+
+def kept_rows(formset) -> list[forms.Form]:
+    """The inline rows that will exist after the save, in order."""
+    return [
+        f
+        for f in formset.forms
+        if f.cleaned_data and not f.cleaned_data.get("DELETE", False) and (f.instance.pk is not None or f.has_changed())
+    ]
+
+
+def inline_state(field: str, rows: list[forms.Form]) -> Any:
+    data = [row.cleaned_data for row in rows]
+    if field == "rules":
+        return [d["pattern"] for d in data]
+    if field == "variants":
+        return [{"name": d["name"], "weight": d["weight"]} for d in data]
+    if field == "constraints":
+        return [
+            {
+                "attribute": d["attribute"],
+                "operator": d["operator"],
+                "values": list(d.get("values") or []),
+                "inverted": bool(d.get("inverted")),
+                "case_insensitive": bool(d.get("case_insensitive")),
+            }
+            for d in data
+        ]
+    if field == "prerequisites":
+        return [{"key": d["parent"].key, **({"variant": d["variant"]} if d.get("variant") else {})} for d in data]
+    return {d["user_id"]: d["variant"] for d in data}  # pinned_variants
+
+
+class _ServiceWrite:
+    """A formset-shaped object placed last in the admin's formsets: its ``is_valid``
+    runs once the form and every inline validated, and writes through the services."""
+
+    prefix = "featureflags-service-write"
+
+    def __init__(self, model_admin: FlagAdmin, request, obj: Flag, change: bool, formsets: list) -> None:
+        self.model_admin, self.request, self.obj, self.change = model_admin, request, obj, change
+        self.formsets = formsets
+        self._errors: list[str] = []
+        self.forms: list = []
+        self.saved: Flag | None = None
+
+    @property
+    def errors(self) -> list:
+        return []
+
+    def non_form_errors(self) -> list[str]:
+        return self._errors
+
+    def is_valid(self) -> bool:
+        form = getattr(self.request, _FORM_ATTR, None)
+        if form is None or not form.is_valid() or not all(fs.is_valid() for fs in self.formsets):
+            return True  # Django shows those errors; nothing is written
+        by_field = {INLINE_FIELDS[fs.model]: fs for fs in self.formsets if fs.model in INLINE_FIELDS}
+        state = {name: form.cleaned_data[name] for name in SCALAR_FIELDS if name in form.cleaned_data}
+        state.update({field: inline_state(field, kept_rows(fs)) for field, fs in by_field.items()})
+        try:
+            if self.change:
+                self.saved = services.update_flag(
+                    self.obj.key,
+                    state,
+                    expected_version=form.cleaned_data["expected_version"],
+                    actor=_actor(self.request),
+                    source=SOURCE,
+                )
+            else:
+                self.saved = services.create_flag(
+                    form.cleaned_data["key"], actor=_actor(self.request), source=SOURCE, **state
+                )
+        except services.FlagConflict as exc:
+            changed = sorted(k for k, v in exc.current.items() if k != "version" and form.initial.get(k, v) != v)
+            form.add_error(
+                None,
+                f"{exc} Changed meanwhile: {', '.join(changed) or 'related rows'}. "
+                "Reload the page to see the current values; nothing was saved.",
+            )
+            return False
+        except ValidationError as exc:
+            self._place(exc, form, by_field)
+            return False
+        return True
+
+    def _place(self, exc: ValidationError, form, by_field) -> None:
+        for key, msgs in exc.message_dict.items():
+            name, _, rest = key.partition(".")
+            index, _, sub = rest.partition(".")
+            if name in by_field and index.isdigit():
+                rows = kept_rows(by_field[name])
+                if int(index) < len(rows):
+                    row = rows[int(index)]
+                    sub = "parent" if name == "prerequisites" and sub == "key" else sub.partition(".")[0]
+                    for m in msgs:
+                        row.add_error(sub if sub in row.fields else None, m)
+                    continue
+            if name in form.fields:
+                for m in msgs:
+                    form.add_error(name, m)
+            else:
+                self._errors.extend(f"{key}: {m}" for m in msgs)
+
+
+# -- flags ----------------------------------------------------------------------------------------
+
+
+class FlagAdminForm(forms.ModelForm):
+    expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    class Meta:
+        model = Flag
+        fields = ("key", *SCALAR_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def validate_unique(self) -> None:
+        pass  # the service layer checks the key, with its own message
+
+
+@admin.register(Flag)
+class FlagAdmin(admin.ModelAdmin):
+    form = FlagAdminForm
+    list_display = ("key", "state", "percentage", "owner", "kind", "updated_at")
+    list_display_links = ("key",)
+    list_filter = (StateFilter, "kind", "owner", TagFilter, EnvironmentFilter)
+    search_fields = ("key", "description", "owner")
+    list_per_page = 50
+    inlines = (RuleInline, VariantInline, ConstraintInline, PrerequisiteInline, PinnedVariantInline)
+    readonly_fields = ("user_lists", "version")
+    actions = ("switch_on", "kill_switch")
+    fieldsets = (
+        (
+            None,
+            {"fields": ("key", "enabled", "percentage", "description", "owner", "kind", "tags", "expected_version")},
+        ),
+        (
+            _("Targeting"),
+            {"fields": ("user_lists", "environments", "start_at", "end_at", "stickiness", "salt", "bucketing")},
+        ),
+        (
+            _("Guardrails"),
+            {
+                "fields": (
+                    "error_threshold",
+                    "error_window_seconds",
+                    "performance_baseline",
+                    "performance_threshold",
+                )
+            },
+        ),
+        (_("More"), {"classes": ("collapse",), "fields": ("expected_lifetime_days", "metadata", "version")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields + (("key",) if obj is not None else ())
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+
+        class Captured(form_class):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                setattr(request, _FORM_ATTR, self)
+
+        return Captured
+
+    def _create_formsets(self, request, obj, change):
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        if request.method == "POST":
+            # No inline instance pairs with it, so the admin never renders it.
+            writer = _ServiceWrite(self, request, obj, change, list(formsets))
+            request._featureflags_writer = writer
+            formsets.append(writer)
+        return formsets, inline_instances
+
+    def save_model(self, request, obj, form, change):
+        """Already written by the service layer during validation; only point ``obj`` at it."""
+        writer = self._writer(request)
+        if writer is not None and writer.saved is not None:
+            obj.pk = writer.saved.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the inlines were part of the service write
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The inline formsets were not saved by the admin; the audit log has the details.
+        return super().construct_change_message(request, form, [], add)
+
+    def _writer(self, request) -> _ServiceWrite | None:
+        return getattr(request, "_featureflags_writer", None)
+
+    def delete_model(self, request, obj):
+        services.delete_flag(obj.key, actor=_actor(request), source=SOURCE)
+
+    def delete_queryset(self, request, queryset):
+        for flag in queryset:
+            services.delete_flag(flag.key, actor=_actor(request), source=SOURCE)
+
+    def has_kill_permission(self, request) -> bool:
+        return request.user.has_perm("featureflags.kill_flag") or request.user.has_perm("featureflags.change_flag")
+
+    @admin.display(description=_("state"), ordering="enabled")
+    def state(self, flag: Flag) -> str:
+        if not flag.enabled:
+            colour, words = "#a40e26", "OFF"
+        elif flag.percentage < 100:
+            colour, words = "#7d4e00", f"ON · {flag.percentage} %"
+        else:
+            colour, words = "#116329", "ON"
+        return format_html('<strong style="color:{}">● {}</strong>', colour, words)
+
+    @admin.display(description=_("user lists"))
+    def user_lists(self, flag: Flag) -> str:
+        if flag.pk is None:
+            return "—"
+        listing = reverse("admin:featureflags_flaguser_changelist")
+        return format_html(
+            '<a href="{}?flag={}">{} users</a> · <a href="{}?flag={}&excluded__exact=1">{} excluded</a> · '
+            '<a href="{}">edit, upload or download in the dashboard</a>',
+            listing,
+            flag.key,
+            user_count(flag),
+            listing,
+            flag.key,
+            user_count(flag, excluded=True),
+            reverse("dashboard:users", args=[flag.key]),
+        )
+
+    @admin.action(description=_("Switch on the selected flags"), permissions=["change"])
+    def switch_on(self, request, queryset: QuerySet[Flag]) -> None:
+        done = [f.key for f in queryset if not f.enabled]
+        for key in done:
+            services.set_enabled(key, True, actor=_actor(request), source=SOURCE)
+        self.message_user(request, f"Switched on: {', '.join(done) or 'none (all were on)'}.", messages.SUCCESS)
+
+    @admin.action(description=_("Kill switch: turn the selected flags OFF"), permissions=["kill"])
+    def kill_switch(self, request, queryset: QuerySet[Flag]) -> None:
+        done = [f.key for f in queryset if f.enabled]
+        for key in done:
+            services.kill(key, actor=_actor(request), source=SOURCE)
+        self.message_user(request, f"Killed: {', '.join(done) or 'none (all were off)'}.", messages.WARNING)
+
+
+# -- user lists: paginated, never loaded whole -------------------------------------------------
+
+
+class FlagKeyFilter(admin.SimpleListFilter):
+    """``?flag=<key>``; offers only the chosen flag, so a million-flag table is never listed."""
+
+    title = _("flag")
+    parameter_name = "flag"
+
+    def lookups(self, request, model_admin):
+        value = self.value()
+        return [(value, value)] if value else []
+
+    def queryset(self, request, queryset):
+        return queryset.filter(flag__key=self.value()) if self.value() else queryset
+
+
+@admin.register(FlagUser)
+class FlagUserAdmin(admin.ModelAdmin):
+    list_display = ("user_id", "flag", "excluded")
+    list_filter = (FlagKeyFilter, "excluded")
+    search_fields = ("user_id",)
+    list_select_related = ("flag",)
+    list_per_page = 100
+    show_full_result_count = False  # no COUNT(*) over every list of every flag
+    ordering = ("flag", "user_id")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # ids are added in the dashboard (upload, paste) through the services
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("featureflags.change_flag")
+
+    def delete_model(self, request, obj):
+        services.remove_users(obj.flag.key, [obj.user_id], excluded=obj.excluded, actor=_actor(request), source=SOURCE)
+
+    def delete_queryset(self, request, queryset):
+        groups: dict[tuple[str, bool], list[str]] = {}
+        for key, excluded, user_id in queryset.values_list("flag__key", "excluded", "user_id"):
+            groups.setdefault((key, excluded), []).append(user_id)
+        for (key, excluded), ids in groups.items():
+            services.remove_users(key, ids, excluded=excluded, actor=_actor(request), source=SOURCE)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The audit log, read-only: it is append-only."""
+
+    list_display = ("at", "flag_key", "action", "actor", "source")
+    list_filter = ("source", "action")
+    search_fields = ("flag_key", "actor", "note")
+    date_hierarchy = "at"
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -14,6 +14,9 @@ import pytest
 
 from featureflags.store import runtime
 
+# The test kit's fixtures, as an installed package gets them through its pytest11 entry point.
+pytest_plugins = ["featureflags.pytest_plugin"]
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 

@@ -111,7 +111,7 @@ def compute(counts: ExperimentCounts, variants: Sequence[tuple[str, int]], min_s
             total = sum(w for _, w in weighted)
             planned = ", ".join(f"{n} {w / total:.1%}" for n, w in weighted)
             results.warnings.append(
-                f"Sample ratio mismatch (p = {format_p(results.sample_ratio.p_value)}): exposures split {shares}, "
+                f"Sample ratio mismatch ({p_phrase(results.sample_ratio.p_value)}): exposures split {shares}, "
                 f"the weights ask for {planned}. Look for a bug in assignment or logging before trusting the results."
             )
     small = [name for name, _ in variants[:2] if exposures[name] < min_sample] if len(variants) >= 2 else []
@@ -195,20 +195,26 @@ def verdict_line(goal: str, control: str, variant: str, test: stats.Comparison, 
     """
     on = goal if measure == "rate" else f"{goal} ({measure})"
     uplift = "" if test.uplift is None else f": {format_uplift(test.uplift)}"
-    p = format_p(test.p_value)
+    p = p_phrase(test.p_value)
     if too_small:
-        return f"Too early to call {variant} vs {control} on {on}{uplift}, p = {p} (the sample is too small)."
+        return f"Too early to call {variant} vs {control} on {on}{uplift}, {p} (the sample is too small)."
     if not test.significant:
-        return f"No significant difference between {variant} and {control} on {on}{uplift}, p = {p}."
+        return f"No significant difference between {variant} and {control} on {on}{uplift}, {p}."
     if test.difference > 0:
-        return f"{variant} beats {control} on {on}{uplift}, p = {p}"
-    return f"{variant} is worse than {control} on {on}{uplift}, p = {p}"
+        return f"{variant} beats {control} on {on}{uplift}, {p}"
+    return f"{variant} is worse than {control} on {on}{uplift}, {p}"
 
 
 def format_uplift(uplift: float) -> str:
     percent = uplift * 100
     digits = 0 if abs(percent) >= 10 else 1
     return f"{'+' if percent >= 0 else '−'}{abs(percent):.{digits}f} %"
+
+
+def p_phrase(p: float) -> str:
+    """``"p = 0.003"`` or ``"p < 0.001"``."""
+    text = format_p(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def format_p(p: float) -> str:

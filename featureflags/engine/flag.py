@@ -8,7 +8,7 @@ from typing import Any
 
 from .constraints import as_text, compile_constraint
 from .context import Context
-from .definition import DefinitionError, InvalidDefinition, to_timestamp, validate_definition
+from .definition import BUCKETING, DefinitionError, InvalidDefinition, to_timestamp, validate_definition
 from .hashing import (
     crc32_bucket,
     hashable,
@@ -58,6 +58,8 @@ class CompiledFlag:
             errors = validate_definition(definition)
             if errors:
                 raise InvalidDefinition(errors)
+        else:
+            _check_shape(definition)
         get = definition.get  # absent and None both mean "the default"
         self.key: str = definition["key"]
         self.enabled: bool = get("enabled") is True
@@ -148,6 +150,32 @@ class CompiledFlag:
 
     def __repr__(self) -> str:
         return f"<CompiledFlag {self.key!r} enabled={self.enabled} percentage={self.percentage}>"
+
+
+_LISTS = ("environments", "rules", "constraints", "variants", "prerequisites")
+
+
+def _check_shape(definition: Mapping[str, Any]) -> None:
+    """The types evaluation relies on, for definitions compiled without validation: a wrong one
+    would raise inside every check, or mean something else ("prod" as environments: p, r, o, d)."""
+    problems = []
+    percentage = definition.get("percentage")
+    if percentage is not None and (type(percentage) is not int or not 0 <= percentage <= 100):
+        problems.append(("percentage", f"Must be a whole number from 0 to 100, not {percentage!r}."))
+    for name in _LISTS:
+        value = definition.get(name)
+        if value is not None and not isinstance(value, (list, tuple)):
+            problems.append((name, "Must be a list."))
+    for name in ("users", "excluded_users"):
+        if isinstance(definition.get(name), (str, bytes, Mapping)):
+            problems.append((name, "Must be a list of user ids."))
+    if definition.get("bucketing") not in (None, *BUCKETING):
+        problems.append(("bucketing", f"Must be one of {', '.join(BUCKETING)}."))
+    if not isinstance(definition.get("stickiness") or "", str) or not isinstance(definition.get("salt") or "", str):
+        problems.append(("stickiness", "Stickiness and salt must be text."))
+    if problems:
+        key = str(definition.get("key"))
+        raise InvalidDefinition([DefinitionError(key, field, message) for field, message in problems])
 
 
 def _id_set(value: Any) -> IdSet:

@@ -63,7 +63,7 @@ def history_revert(request: HttpRequest, key: str, entry_id: int) -> HttpRespons
     if entry is None or not restorable(entry.after):
         raise Http404("No such state to restore.")
     try:
-        services.restore_state(
+        restored = services.restore_state(
             key,
             entry.after,
             expected_version=int(request.POST.get("version") or 0),
@@ -76,5 +76,10 @@ def history_revert(request: HttpRequest, key: str, entry_id: int) -> HttpRespons
     except ValidationError as exc:
         messages.error(request, "Not reverted: " + " ".join(exc.messages))
     else:
-        messages.success(request, f"{key} is back to version {entry.after.get('version')} (a new version, audited).")
+        if restored.version == flag.version:
+            messages.info(request, f"{key} is already as it was at version {entry.after.get('version')}.")
+        else:
+            messages.success(
+                request, f"{key} is back to version {entry.after.get('version')} (saved as version {restored.version})."
+            )
     return redirect("dashboard:history", key=key)

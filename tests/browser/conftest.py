@@ -32,6 +32,12 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Operators log in with passwords; a slow hasher would cost a second a user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _unavailable(reason: str) -> None:
     if IN_CI:
         pytest.fail(reason + " (CI=true: the browser tests must run)")

@@ -23,17 +23,13 @@ def demo_state(page, key: str):
 
 
 def test_operator_journey(new_context, live_server):
-    make_operator("alice", "view_flag", "change_flag", "add_flag", "kill_flag").set_password("s3cret-alice")
-    User.objects.filter(username="alice").update(password=User.objects.get(username="alice").password)
-    alice = User.objects.get(username="alice")
-    alice.set_password("s3cret-alice")
-    alice.save()
+    make_operator("alice", "view_flag", "change_flag", "add_flag", "kill_flag")  # password "pw-alice"
     customer = User.objects.create_user("customer", password="x")
     services.create_flag("search_v2", actor="bob", owner="search", enabled=True, percentage=50, tags=["search"])
 
     page = new_context().new_page()
     accept_dialogs(page)
-    log_in(page, "alice", "s3cret-alice")
+    log_in(page, "alice", "pw-alice")
     expect(page.locator("h1")).to_have_text("Flags")
 
     # Create a flag.
@@ -163,3 +159,39 @@ def test_kill_only_operator_can_kill_but_not_edit(new_context):
     expect(page.locator("[data-action=switch-on]")).to_have_count(0)
     assert Flag.objects.get(key="f").enabled is False
     assert AuditEntry.objects.filter(flag_key="f").first().actor == "kim"
+
+
+def test_upload_shows_progress_and_the_new_count(new_context):
+    operator = make_operator("alice", "view_flag", "change_flag")
+    services.create_flag("f")
+    page = new_context(user=operator).new_page()
+    page.goto("/flags/f/users/")
+    content = "".join(f"u{i}\n" for i in range(20_000)).encode()
+    page.set_input_files("#file", files=[{"name": "ids.txt", "mimeType": "text/plain", "buffer": content}])
+    page.click("form[data-upload] button[type=submit]")
+    expect(page.locator("[data-count]")).to_have_text("20000")
+    expect(page.locator(".msg-success")).to_contain_text("20,000")
+    # One bad line: the message says which, and nothing changes.
+    page.set_input_files("#file", files=[{"name": "bad.txt", "mimeType": "text/plain", "buffer": b"a\n\x01b\n"}])
+    page.click("form[data-upload] button[type=submit]")
+    expect(page.locator("[data-status]")).to_contain_text("line 2")
+    assert FlagUser.objects.filter(flag__key="f").count() == 20_000
+    screenshot(page, "users")
+
+
+def test_operator_input_is_shown_as_text_never_run(new_context):
+    operator = make_operator("alice", "view_flag", "change_flag")
+    attack = "<img src=x onerror=\"document.title='pwned'\">"
+    services.create_flag("f", description=attack, owner=attack, rules=[attack])
+    services.add_users("f", [attack])
+    page = new_context(user=operator).new_page()
+    for path in ("/flags/", "/flags/f/", "/flags/f/users/", "/flags/f/rules/", "/flags/f/history/"):
+        page.goto(path)
+        assert page.title() != "pwned", path
+        assert page.locator("img[src=x]").count() == 0, path
+    page.goto("/flags/f/rules/")
+    page.fill("#tester-ids", attack)
+    expect(page.locator("[data-results] li")).to_contain_text("onerror")
+    assert page.locator("img[src=x]").count() == 0 and page.title() != "pwned"
+    page.goto("/flags/f/users/")
+    expect(page.locator("td.mono")).to_have_text(attack)

@@ -6,6 +6,12 @@ import pytest
 from django.contrib.auth.models import Permission, User
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    """Operators log in with passwords; a slow hasher would cost a second a user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_operator(username: str, *codenames: str, staff: bool = True) -> User:
     user = User.objects.create_user(username, password="pw-" + username, is_staff=staff)
     user.user_permissions.set(Permission.objects.filter(content_type__app_label="featureflags", codename__in=codenames))

@@ -93,6 +93,11 @@ def enable_attribution() -> None:
     record = _bootstrap
 
 
+def attributing() -> bool:
+    """Is the guardrail middleware installed in this process?"""
+    return _attribution
+
+
 def update_watched(table) -> None:
     """Recompute the watched flags from the guardrail limits (``GUARDRAIL_FLAGS`` or every error threshold)."""
     global watched

@@ -13,7 +13,8 @@ from featureflags.store import runtime
 
 
 @pytest.fixture(autouse=True)
-def _snapshot():
+def _snapshot(monkeypatch):
+    monkeypatch.setattr(usage, "_attribution", False)  # another test may have loaded the guardrail middleware
     usage.reset()
     runtime.install(
         Snapshot.from_definitions(

@@ -62,10 +62,14 @@ def flush(usage_too: bool = True) -> list:
     from .. import usage
     from . import counters, limits, trip
 
-    table = limits.refresh().limits
-    usage.update_watched(table)
     carried = []
-    for fired in counters.flush(client(), flag_settings.KEY_PREFIX, table):
+    if not counters.pending() and not usage.attributing():
+        fired_trips = []  # nothing to send and nobody to watch: no need to read the limits
+    else:
+        table = limits.refresh().limits
+        usage.update_watched(table)
+        fired_trips = counters.flush(client(), flag_settings.KEY_PREFIX, table)
+    for fired in fired_trips:
         try:
             if trip.carry_out(fired):
                 carried.append(fired)

@@ -5,6 +5,7 @@ svg = results_chart(results)   # markup, safe to put in a template with |safe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -13,7 +14,7 @@ from .results import DayPoint
 # Colour-blind-safe (Okabe-Ito); each series also has its own marker shape and a labelled legend.
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 MARKERS = ("circle", "square", "diamond", "triangle")
-WIDTH, PANEL, GAP, LEFT, RIGHT, TOP = 720, 150, 46, 56, 16, 34
+WIDTH, PANEL, GAP, LEFT, RIGHT, TOP = 720, 150, 46, 56, 16, 52
 
 
 def results_chart(days: Sequence[DayPoint], variants: Sequence[str], goal: str | None) -> str:
@@ -33,7 +34,7 @@ def results_chart(days: Sequence[DayPoint], variants: Sequence[str], goal: str |
     top1, top2 = TOP, TOP + PANEL + GAP
 
     # Panel 1: grouped bars of unique exposed units per day.
-    peak = max((p.seen.get(v, 0) for p in days for v in variants), default=0) or 1
+    peak = nice_ceiling(max((p.seen.get(v, 0) for p in days for v in variants), default=0) or 1)
     parts += _axis(top1, peak, "Units exposed per day", lambda v: f"{v:,.0f}")
     bar = max(1.0, min(28.0, step * 0.8 / max(1, len(variants))))
     for i, point in enumerate(days):
@@ -49,7 +50,7 @@ def results_chart(days: Sequence[DayPoint], variants: Sequence[str], goal: str |
     # Panel 2: cumulative conversion rate per variant.
     rates = [p.cumulative_rate.get(v) for p in days for v in variants]
     peak_rate = max((r for r in rates if r is not None), default=0.0) or 0.01
-    peak_rate = min(1.0, peak_rate * 1.15)
+    peak_rate = min(1.0, nice_ceiling(peak_rate * 1.05))
     label = f"Conversion rate ({goal}), cumulative" if goal else "Conversion rate (no goal tracked yet)"
     parts += _axis(top2, peak_rate, label, lambda v: f"{v:.1%}")
     for j, name in enumerate(variants):
@@ -75,6 +76,12 @@ def results_chart(days: Sequence[DayPoint], variants: Sequence[str], goal: str |
             )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 or 10 times a power of ten that is >= ``value`` (round axis ticks)."""
+    power = 10 ** math.floor(math.log10(value))
+    return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value * (1 - 1e-12))
 
 
 def _colour(index: int) -> str:

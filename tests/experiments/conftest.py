@@ -8,6 +8,7 @@ import redis
 from featureflags import services
 from featureflags.experiments import exposures, flusher, goals
 from featureflags.store import runtime
+from tests.browser.conftest import _fast_passwords, browser, new_context  # noqa: F401  the browser fixtures
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def test_the_chart_is_valid_svg_with_bars_and_lines():
     assert "<B&>" in texts  # escaped in the markup, the name itself once parsed
     assert "Conversion rate (purchase), cumulative" in texts
     tallest = max(float(r.get("height")) for r in bars)
-    assert tallest == 150.0  # the busiest day fills the panel
+    assert tallest == 78.0  # the busiest day (104 units) on an axis rounded up to 200
 
 
 def test_no_data():
@@ -46,3 +46,9 @@ def test_many_days_keep_the_labels_readable():
     root = ET.fromstring(results_chart(days(28), ["A", "<B&>"], "purchase"))
     labels = [t.text for t in root.iter(f"{NS}text") if t.text and t.text[:2] == "11"]
     assert 10 <= len(labels) <= 14
+
+
+def test_nice_ceiling():
+    from featureflags.experiments.chart import nice_ceiling
+
+    assert [nice_ceiling(v) for v in (1, 7, 12, 740, 0.121, 0.26)] == [1, 10, 20, 1000, 0.2, 0.5]

@@ -10,8 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar, copy_context
 from typing import Any
 
+from django.core.signals import setting_changed
+
 from .conf import flag_settings
 from .engine import Context
+from .store import runtime
 
 # The context of the request or job being handled (set by the middleware).
 current_context: ContextVar[Context | None] = ContextVar("featureflags_context", default=None)
@@ -106,8 +109,6 @@ _constrained: tuple[Any, frozenset[str]] = (None, frozenset())
 def constrained_attributes() -> frozenset[str]:
     """Attribute names that some flag's constraint (or stickiness) uses, computed once per snapshot."""
     global _constrained
-    from .store import runtime
-
     snapshot = runtime.current()
     cached_for, names = _constrained
     if cached_for is snapshot:
@@ -165,12 +166,34 @@ def _request_context(request: Any, new_anonymous_id: bool) -> Context:
 def read_anonymous_id(request: Any) -> str | None:
     """The visitor's anonymous id from its signed cookie; None when absent or tampered with."""
     cookie = flag_settings.ANONYMOUS_COOKIE
-    if not cookie or cookie not in getattr(request, "COOKIES", {}):
+    raw = getattr(request, "COOKIES", {}).get(cookie) if cookie else None
+    if raw is None:
         return None
+    verified = _verified_cookies.get(raw)
+    if verified is not None:
+        return verified
     try:
-        return request.get_signed_cookie(cookie, default=None, salt=ANONYMOUS_COOKIE_SALT)
+        value = request.get_signed_cookie(cookie, default=None, salt=ANONYMOUS_COOKIE_SALT)
     except Exception:
         return None
+    if value is not None:
+        if len(_verified_cookies) >= VERIFIED_COOKIES_KEPT:
+            _verified_cookies.clear()
+        _verified_cookies[raw] = value
+    return value
+
+
+# Checking a signature costs tens of µs: returning visitors' cookies are checked once per process.
+VERIFIED_COOKIES_KEPT = 10_000
+_verified_cookies: dict[str, str] = {}
+
+
+def _forget_verified_cookies(*, setting: str, **kwargs: Any) -> None:
+    if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "FEATUREFLAGS"):
+        _verified_cookies.clear()
+
+
+setting_changed.connect(_forget_verified_cookies)
 
 
 def _accepted_language(meta: Mapping[str, Any]) -> str | None:

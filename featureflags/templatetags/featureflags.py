@@ -27,7 +27,10 @@ register = template.Library()
 def _context_of(context: template.Context, who: template.base.FilterExpression | None) -> Context | None:
     if who is not None:
         return build_context(who.resolve(context))
-    request = context.get("request")
+    # render(request, ...) gives a RequestContext: its attribute is cheaper than a lookup in the stack.
+    request = getattr(context, "request", None)
+    if request is None:
+        request = context.get("request")
     if request is not None:
         flags_context = getattr(request, "_featureflags_context", None)  # the middleware's: the common case
         return flags_context if flags_context is not None else context_from_request(request)
@@ -55,8 +58,11 @@ class IfFeatureNode(template.Node):
         self.nodelist_off = nodelist_off
 
     def render(self, context: template.Context) -> str:
+        key = self.key
         try:
-            enabled = is_enabled_for(_resolve_key(self.key, context), _context_of(context, self.who))
+            if type(key) is not str:
+                key = _resolve_key(key, context)
+            enabled = is_enabled_for(key, _context_of(context, self.who))
         except Exception:  # never break a page over a flag
             enabled = False
         return (self.nodelist_on if enabled else self.nodelist_off).render(context)

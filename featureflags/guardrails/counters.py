@@ -120,6 +120,16 @@ def flush(client, prefix: str, table: dict[str, Limits]) -> list[Trip]:
     return trips
 
 
+def retry(client, prefix: str, trip: Trip) -> None:
+    """A trip could not be carried out (database down): give up the election and count again."""
+    if client is not None:
+        try:
+            client.delete(window_key(prefix, trip.kind, trip.key) + ":trip")
+        except Exception:
+            logger.warning("featureflags: could not release the guardrail election of %r", trip.key)
+    add(trip.kind, trip.key, trip.count)
+
+
 def window_key(prefix: str, kind: str, key: str) -> str:
     return f"{prefix}:guard:{kind}:{key}"
 

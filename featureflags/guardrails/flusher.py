@@ -63,7 +63,7 @@ def flush(usage_too: bool = True) -> list:
     from . import counters, limits, trip
 
     carried = []
-    if not counters.pending() and not usage.attributing():
+    if not counters.pending() and not usage.attributing() and not limits.loaded():
         fired_trips = []  # nothing to send and nobody to watch: no need to read the limits
     else:
         table = limits.refresh().limits
@@ -74,7 +74,8 @@ def flush(usage_too: bool = True) -> list:
             if trip.carry_out(fired):
                 carried.append(fired)
         except Exception:
-            logger.exception("featureflags: guardrail could not switch %r off", fired.key)
+            logger.exception("featureflags: guardrail could not switch %r off; retrying", fired.key)
+            counters.retry(client(), flag_settings.KEY_PREFIX, fired)
     if usage_too:
         usage.flush(client(), flag_settings.KEY_PREFIX)
     return carried

@@ -65,6 +65,11 @@ def refresh(force: bool = False) -> _Table:
         return loaded
 
 
+def loaded() -> bool:
+    """Has this process used guardrail limits (then the flusher keeps them current)?"""
+    return _table is not None
+
+
 def reset() -> None:
     global _table
     _table = None

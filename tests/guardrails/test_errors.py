@@ -85,3 +85,23 @@ def test_redis_window_adds_up_batches_and_elects_one_tripper(make_flag, redis_co
     assert counters.flush(client, redis_counts, table) == []
     window = client.hvals(counters.window_key(redis_counts, "errors", "risky"))
     assert sum(int(v) for v in window) == 6
+
+
+@pytest.mark.redis
+def test_a_trip_that_cannot_be_written_is_retried(make_flag, redis_counts, monkeypatch):
+    from featureflags import services
+
+    make_flag("risky", error_threshold=1, error_window_seconds=60)
+    real_kill = services.kill
+
+    def database_down(*args, **kwargs):
+        raise ConnectionError("database down")
+
+    monkeypatch.setattr(services, "kill", database_down)
+    featureflags.report_error("risky", count=2)
+    assert flush() == []
+    assert Flag.objects.get(key="risky").enabled
+    assert counters.pending() == {("errors", "risky"): 2}  # counted again, election released
+    monkeypatch.setattr(services, "kill", real_kill)
+    assert [t.count for t in flush()] == [2]
+    assert not Flag.objects.get(key="risky").enabled

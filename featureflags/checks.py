@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +36,23 @@ def reference_paths() -> list[Path]:
     found: list[Path] = []
     for engine in settings.TEMPLATES:
         found.extend(Path(d) for d in engine.get("DIRS", []))
+    package = Path(__file__).resolve().parent
     for config in apps.get_app_configs():
         app_path = Path(config.path)
-        inside_project = base is not None and Path(base) in app_path.parents
-        if inside_project or (base is None and "site-packages" not in app_path.parts):
+        if app_path == package or package in app_path.parents:
+            continue  # this library's own code is not the project's usage
+        installed = "site-packages" in app_path.parts or "dist-packages" in app_path.parts
+        inside_project = base is None or Path(base) in app_path.parents
+        if inside_project and not installed:
             found.append(app_path)
+    urlconf = getattr(settings, "ROOT_URLCONF", None)
+    if urlconf:  # the project package (settings, urls, views), which is not an app
+        try:
+            module_file = import_module(urlconf.split(".")[0]).__file__
+        except ImportError:
+            module_file = None
+        if module_file:
+            found.append(Path(module_file).resolve().parent)
     return [p for p in dict.fromkeys(found) if p.exists()]
 
 

@@ -34,6 +34,9 @@ PYTHON_CALLS = frozenset(
         "monitor",
     }
 )
+# Names distinctive enough to count as the API when called as a method of any object
+# (``rollout.is_enabled("cdc_on", user)``); the others count only when imported from featureflags.
+UNAMBIGUOUS_CALLS = frozenset({"is_enabled", "flag_required", "variant_view", "override_flag", "flagged_path"})
 # Class attributes naming a flag (FlagRequiredMixin).
 CLASS_ATTRIBUTES = frozenset({"flag_key"})
 # ``request.flags.<name>`` attributes that are methods, not flag keys.
@@ -99,20 +102,22 @@ def python_references(text: str, path: str = "<python>") -> list[Reference]:
     except (SyntaxError, ValueError):
         return []
     uses_api = "featureflags" in text
+    functions, modules = _featureflags_imports(tree)
+    called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and uses_api:
-            name = _called_name(node.func)
-            if name in PYTHON_CALLS:
+            name = _api_name(node.func, functions, modules)
+            if name is not None:
                 key = _key_argument(node)
                 if key is not None:
                     found.append(Reference(key, path, node.lineno, name))
-        elif isinstance(node, ast.Subscript) and _is_flags(node.value):
+        elif isinstance(node, ast.Subscript) and _is_request_flags(node.value):
             key = _literal(node.slice)
             if key is not None:
                 found.append(Reference(key, path, node.lineno, "request.flags"))
-        elif isinstance(node, ast.Attribute) and _is_flags(node.value) and node.attr not in FLAGS_METHODS:
-            if not node.attr.startswith("_"):
+        elif isinstance(node, ast.Attribute) and _is_request_flags(node.value) and id(node) not in called:
+            if node.attr not in FLAGS_METHODS and not node.attr.startswith("_"):
                 found.append(Reference(node.attr, path, node.lineno, "request.flags"))
         elif isinstance(node, ast.ClassDef) and uses_api:
             for statement in node.body:
@@ -138,11 +143,36 @@ def _files(paths: Iterable[str | os.PathLike]) -> Iterable[Path]:
                     yield Path(directory) / filename
 
 
-def _called_name(func: ast.expr) -> str | None:
+def _featureflags_imports(tree: ast.AST) -> tuple[dict[str, str], set[str]]:
+    """Local names bound to featureflags functions (local -> real name), and to featureflags modules."""
+    functions: dict[str, str] = {}
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "featureflags":
+            for alias in node.names:
+                if alias.name in PYTHON_CALLS:
+                    functions[alias.asname or alias.name] = alias.name
+                else:
+                    modules.add(alias.asname or alias.name)  # a submodule (from featureflags import testing)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "featureflags":
+                    modules.add(alias.asname or alias.name.split(".")[0])
+    return functions, modules
+
+
+def _api_name(func: ast.expr, functions: dict[str, str], modules: set[str]) -> str | None:
+    """The API function a call names, or None when it is some other function."""
     if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute):
-        return func.attr
+        return functions.get(func.id)
+    if isinstance(func, ast.Attribute) and func.attr in PYTHON_CALLS:
+        base = func.value
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if isinstance(base, ast.Name) and base.id in modules:
+            return func.attr  # featureflags.is_enabled(...), ff.decorators.check(...)
+        if func.attr in UNAMBIGUOUS_CALLS:
+            return func.attr  # rollout.is_enabled(...), a wrapper's method
     return None
 
 
@@ -159,6 +189,11 @@ def _literal(node: ast.AST) -> str | None:
     return None
 
 
-def _is_flags(node: ast.expr) -> bool:
-    """``<something>.flags``, as in ``request.flags``."""
-    return isinstance(node, ast.Attribute) and node.attr == "flags"
+def _is_request_flags(node: ast.expr) -> bool:
+    """``request.flags`` or ``<something>.request.flags`` (a class-based view's ``self.request``)."""
+    if not (isinstance(node, ast.Attribute) and node.attr == "flags"):
+        return False
+    owner = node.value
+    return (isinstance(owner, ast.Name) and owner.id == "request") or (
+        isinstance(owner, ast.Attribute) and owner.attr == "request"
+    )

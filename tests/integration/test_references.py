@@ -66,3 +66,24 @@ def test_find_references_walks_directories_and_skips_unparsable(tmp_path):
     assert {"beta_page", "new_ui", "exp", "jinja_flag"} <= keys
     assert "hidden" not in keys
     assert refs == sorted(refs, key=lambda r: (r.path, r.line, r.key))
+
+
+def test_only_featureflags_functions_count():
+    source = """
+import featureflags
+from featureflags.decorators import check as ff_check
+from featureflags.compat.hanoi import Rollout
+
+def check(name, ok):
+    return ok
+
+check("kind", True)
+snapshot.flags.values()
+self.request.flags.beta
+ff_check("guarded", arg="user")
+rollout.is_enabled("cdc_on", "1")
+rollout.check("cdc_on")
+other.variant("not_a_flag")
+"""
+    found = {(r.key, r.kind) for r in python_references(source, "m.py")}
+    assert found == {("beta", "request.flags"), ("guarded", "check"), ("cdc_on", "is_enabled")}

@@ -44,15 +44,15 @@ def unit_of(context: Context | None) -> str | None:
     return context.user_id or context.anonymous_id
 
 
-def _record(key: str, variant: str, context: Context | None) -> None:
-    if context is None:
-        return
-    unit = context.user_id or context.anonymous_id
-    if unit:
-        item = (key, variant, unit)
-        if item not in seen:
-            seen.add(item)
-            queue.append(item)
+def _record(key: str, variant: str, context: Context | None, _seen=seen, _append=queue.append) -> None:
+    # The defaults bind the set and the queue as locals: this runs on every variant served.
+    if context is not None:
+        unit = context.user_id or context.anonymous_id
+        if unit:
+            item = (key, variant, unit)
+            if item not in _seen:
+                _seen.add(item)
+                _append(item)
 
 
 def _bootstrap(key: str, variant: str, context: Context | None) -> None:

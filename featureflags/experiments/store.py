@@ -20,19 +20,27 @@ from dataclasses import dataclass, field
 
 SEP = "\x1f"
 
+# KEYS: units, counts, the day's HyperLogLog of one variant; ARGV: variant, day, ttl, then the units.
 _EXPOSE = """
-local unit, variant, day, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-redis.call('PFADD', KEYS[3], unit)
-redis.call('EXPIRE', KEYS[3], ttl)
-if redis.call('HSETNX', KEYS[1], unit, variant .. '\\31' .. day) == 1 then
-  redis.call('HINCRBY', KEYS[2], 'e\\31' .. variant, 1)
-  redis.call('HINCRBY', KEYS[2], 'e\\31' .. variant .. '\\31' .. day, 1)
+local variant, day, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local first = variant .. '\\31' .. day
+local new = 0
+for i = 4, #ARGV do
+  if redis.call('HSETNX', KEYS[1], ARGV[i], first) == 1 then new = new + 1 end
+end
+redis.call('PFADD', KEYS[3], unpack(ARGV, 4))
+if new > 0 then
+  redis.call('HINCRBY', KEYS[2], 'e\\31' .. variant, new)
+  redis.call('HINCRBY', KEYS[2], 'e\\31' .. variant .. '\\31' .. day, new)
 end
 redis.call('HSET', KEYS[2], 'd\\31' .. day, 1)
 redis.call('EXPIRE', KEYS[1], ttl)
 redis.call('EXPIRE', KEYS[2], ttl)
-return 1
+redis.call('EXPIRE', KEYS[3], ttl)
+return new
 """
+# Units per script call: keeps each call short (Redis runs one script at a time) and within unpack's limit.
+EXPOSE_CHUNK = 500
 
 # KEYS: three per running experiment (units, counts, goal); ARGV: unit, goal, value or '', day, ttl.
 _CONVERT = """
@@ -86,16 +94,22 @@ def goal_key(prefix: str, key: str, goal: str) -> str:
 
 
 def send_exposures(client, prefix: str, exposures: Iterable[tuple[str, str, str]], day: str, ttl: int) -> int:
-    """Record ``(flag, variant, unit)`` exposures in one pipelined round trip; returns how many."""
+    """Record ``(flag, variant, unit)`` exposures in one pipelined round trip; returns how many were sent."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for key, variant, unit in exposures:
+        groups.setdefault((key, variant), []).append(unit)
+    if not groups:
+        return 0
     script = client.register_script(_EXPOSE)
     sent = 0
     with client.pipeline(transaction=False) as pipe:
-        for key, variant, unit in exposures:
+        for (key, variant), units in groups.items():
             keys = [units_key(prefix, key), counts_key(prefix, key), seen_key(prefix, key, day, variant)]
-            script(keys=keys, args=[unit, variant, day, ttl], client=pipe)
-            sent += 1
-        if sent:
-            pipe.execute()
+            for start in range(0, len(units), EXPOSE_CHUNK):
+                chunk = units[start : start + EXPOSE_CHUNK]
+                script(keys=keys, args=[variant, day, ttl, *chunk], client=pipe)
+                sent += len(chunk)
+        pipe.execute()
     return sent
 
 

@@ -112,6 +112,8 @@ def flush(client, prefix: str) -> None:
     """Send this process's counts (to Redis, or into the in-process totals without Redis)."""
     global counts
     batch, counts = counts, {}
+    known = _known_keys()
+    batch = {key: n for key, n in batch.items() if key in known}  # unknown keys could be anything a client sent
     if not batch:
         return
     now = time.time()
@@ -134,6 +136,12 @@ def flush(client, prefix: str) -> None:
         logger.warning("featureflags: usage counts not sent, Redis failed (%s); kept for the next flush", exc)
         for key, n in batch.items():
             counts[key] = counts.get(key, 0) + n
+
+
+def _known_keys():
+    from .store import runtime
+
+    return runtime.current().flags
 
 
 def get_usage(keys: Iterable[str] | None = None) -> dict[str, Usage]:

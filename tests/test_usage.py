@@ -16,19 +16,25 @@ from featureflags.store import runtime
 def _snapshot(monkeypatch):
     monkeypatch.setattr(usage, "_attribution", False)  # another test may have loaded the guardrail middleware
     usage.reset()
+    install()
+    yield
+    usage.reset()
+
+
+def install() -> None:
+    """The flags of these tests (again after a settings change, which resets the runtime)."""
     runtime.install(
         Snapshot.from_definitions(
             [{"key": "on", "enabled": True}, {"key": "off", "enabled": False}, {"key": "half", "enabled": True}],
             version=1,
         )
     )
-    yield
-    usage.reset()
 
 
 @pytest.fixture
 def redis_usage(settings, redis_url, key_prefix):
     settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "REDIS_URL": redis_url, "KEY_PREFIX": key_prefix}
+    install()
     yield key_prefix
     flusher.stop()
 
@@ -85,6 +91,7 @@ def test_counts_from_several_flushes_add_up_in_redis(redis_usage):
 
 def test_a_failed_flush_keeps_the_counts(settings):
     settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "REDIS_URL": "redis://127.0.0.1:1/0", "REDIS_TIMEOUT": 0.2}
+    install()
     featureflags.is_enabled("on")
     featureflags.is_enabled("on")
     flusher.flush()
@@ -96,5 +103,7 @@ def test_a_failed_flush_keeps_the_counts(settings):
 
 def test_without_redis_usage_is_kept_in_process():
     featureflags.is_enabled("on")
+    featureflags.is_enabled("typo")
     flusher.flush()
     assert usage.get_usage()["on"].count == 1
+    assert "typo" not in usage.get_usage()  # only flags that exist are counted

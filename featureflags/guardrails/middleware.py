@@ -14,6 +14,7 @@ Which flags are watched: ``GUARDRAIL_FLAGS`` (default: every flag with an
 
 from __future__ import annotations
 
+import logging
 import sys
 from typing import Any
 
@@ -24,6 +25,8 @@ from .. import usage
 from . import flusher, limits
 from .attribution import evaluated_on
 from .errors import counts_against_flag, report_error
+
+logger = logging.getLogger("featureflags.guardrails")
 
 
 class ErrorGuardrailMiddleware:
@@ -67,7 +70,11 @@ def attribute_exception(sender: Any = None, request: Any = None, **kwargs: Any) 
     if not keys:
         return
     exception = sys.exc_info()[1]
-    if exception is None or not counts_against_flag(exception):
+    try:
+        if exception is None or not counts_against_flag(exception):
+            return
+    except Exception:  # a bad GUARDRAIL_EXCEPTIONS setting must not break error handling
+        logger.exception("featureflags: cannot tell whether %r counts against a flag", exception)
         return
     for key in dict.fromkeys(keys):
         report_error(key)

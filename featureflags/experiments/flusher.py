@@ -63,9 +63,9 @@ def flush(now: float | None = None) -> tuple[int, int]:
     global _day
     now = time.time() if now is None else now
     day = today(now)
-    if day != _day or len(exposures.seen) > exposures.MAX_SEEN:
+    if (_day and day != _day) or len(exposures.seen) > exposures.MAX_SEEN:
         exposures.seen.clear()  # a new day counts each unit again in its daily HyperLogLog
-        _day = day
+    _day = day
     batch = exposures.drain()
     conversions = exposures.drain(goals.queue)
     hook = flag_settings.EXPOSURE_HOOK
@@ -105,7 +105,8 @@ def _call_hook(hook, batch: list) -> None:
 
 def stop() -> None:
     """Stop the thread (settings changed, tests); what is queued stays queued."""
-    global _thread, _client
+    global _thread, _client, _day
+    _day = ""
     _stop.set()
     thread = _thread
     if thread is not None and thread is not threading.current_thread():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import featureflags
@@ -152,3 +154,35 @@ def test_redis_down_keeps_the_queue(experiments, make_experiment, settings):
 def test_results_unavailable_without_redis():
     with pytest.raises(ResultsUnavailable, match="REDIS_URL"):
         experiment_results("checkout", [("A", 1), ("B", 1)])
+
+
+def test_a_new_day_counts_returning_units_in_its_hyperloglog(experiments, make_experiment, settings):
+    make_experiment()
+    monday, tuesday = 1_763_942_400.0, 1_763_942_400.0 + 86_400  # 2025-11-24 and -25, UTC
+    for user in ("1", "2", "3"):
+        featureflags.variant("checkout", user)
+    flusher.flush(now=monday)
+    for user in ("1", "2", "3"):
+        featureflags.variant("checkout", user)
+    assert not exposures.queue  # the same day: already sent
+    flusher.flush(now=tuesday)  # a new day forgets what this process sent ...
+    for user in ("1", "2"):
+        featureflags.variant("checkout", user)
+    flusher.flush(now=tuesday)  # ... so tuesday's HyperLogLog counts the returning units
+    counts = read(settings)
+    assert counts.days == ["20251124", "20251125"]
+    assert sum(v.exposures for v in counts.variants.values()) == 3  # unique units, whatever the day
+    assert sum(v.seen_by_day.get("20251125", 0) for v in counts.variants.values()) == 2
+    assert sum(v.new_by_day.get("20251125", 0) for v in counts.variants.values()) == 0
+
+
+def test_the_flusher_thread_sends_in_the_background(experiments, make_experiment, settings):
+    make_experiment()
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "SYNC_THREAD": True, "EXPERIMENT_FLUSH_INTERVAL": 0.05}
+    runtime.refresh()
+    featureflags.variant("checkout", "42")
+    assert flusher.running()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not read(settings).variants:
+        time.sleep(0.02)
+    assert sum(v.exposures for v in read(settings).variants.values()) == 1

@@ -338,3 +338,28 @@ def test_concurrent_registrations_lose_nothing(redis_rollout):
     assert redis_rollout.backend.users("many") == set(ids)
     runtime.refresh()
     assert all(redis_rollout.is_enabled("many", user) for user in ids)
+
+
+def test_redis_down_the_database_write_stands(caplog):
+    backend = RedisBackEnd("redis://127.0.0.1:1/0")  # nothing listens there
+    rollout = Rollout(backend)
+    rollout.add_func("cdc_on", percentage=0)
+    rollout.register("cdc_on", "42")
+    assert rollout.is_enabled("cdc_on", "42") is True
+    assert Flag.objects.get(key="cdc_on").enabled
+    assert "resync()" in caplog.text
+
+
+@pytest.mark.redis
+def test_through_the_products_redis_mirror(redis_flags, redis_url):
+    import redis
+
+    from featureflags.conf import flag_settings
+
+    rollout = Rollout(RedisBackEnd(redis.Redis.from_url(redis_url)), legacy_inverted_percentage=True)
+    assert rollout.backend.prefix == f"{flag_settings.KEY_PREFIX}:hanoi"  # under the product's prefix
+    rollout.add_func("legacy", percentage=80)
+    assert Flag.objects.get(key="legacy").bucketing == "crc32_inv"
+    runtime.reset()  # another process: its snapshot comes from Redis
+    assert runtime.current().flags["legacy"].bucketing == "crc32_inv"
+    assert rollout.is_enabled("legacy", "444401") is (zlib.crc32(b"444401") % 100 >= 80)

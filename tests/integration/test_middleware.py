@@ -16,7 +16,7 @@ COOKIE = "featureflags_aid"
 
 @pytest.fixture
 def user(db):
-    return User.objects.create_user("alice", password="pw")
+    return User.objects.create_user("alice")
 
 
 def test_request_flags_for_a_targeted_user(client, make_flag, user):
@@ -156,7 +156,7 @@ def test_async_view_of_a_signed_in_user():
     from featureflags import services
     from featureflags.store import runtime
 
-    user = User.objects.create_user("bob", password="pw")
+    user = User.objects.create_user("bob")
     services.create_flag("new_ui", enabled=True, percentage=0)
     services.add_users("new_ui", [str(user.pk)])
     runtime.refresh()

@@ -16,7 +16,6 @@ import os
 import time
 import timeit
 import uuid
-import zlib
 
 from benchmarks._django import setup
 
@@ -24,6 +23,7 @@ setup()
 
 from django.test import override_settings  # noqa: E402
 
+from benchmarks.engine import floor_check  # noqa: E402
 from featureflags import variant  # noqa: E402
 from featureflags.engine import Snapshot  # noqa: E402
 from featureflags.experiments import exposures, flusher  # noqa: E402
@@ -41,17 +41,6 @@ def per_call_us(func, number: int, before=None) -> float:
             before()
         best = min(best, timeit.Timer(func).timeit(number=number) / number * 1e6)
     return best
-
-
-def floor():
-    flags = {"pct": 50}
-    uid = b"12345"
-
-    def check() -> bool:
-        percentage = flags.get("pct")
-        return percentage is not None and zlib.crc32(uid) % 100 < percentage
-
-    return check
 
 
 def noop_hook(batch) -> None:
@@ -123,7 +112,7 @@ def main() -> None:
             if keys:
                 client.delete(*keys)
         flusher.stop()
-        base = per_call_us(floor(), number)
+        base = per_call_us(floor_check(), number)
 
     rows = [
         ("floor: dict + crc32", base, None),

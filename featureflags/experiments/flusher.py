@@ -14,6 +14,7 @@ import threading
 import time
 
 from ..conf import flag_settings
+from ..guardrails.flusher import client  # one Redis client per process for all batched counts
 from . import exposures, goals, store
 
 logger = logging.getLogger("featureflags.experiments")
@@ -21,7 +22,6 @@ logger = logging.getLogger("featureflags.experiments")
 _thread: threading.Thread | None = None
 _stop = threading.Event()
 _start_lock = threading.Lock()
-_client = None
 _day = ""
 
 
@@ -39,19 +39,6 @@ def ensure_started() -> None:
         _stop.clear()
         _thread = threading.Thread(target=_loop, name="featureflags-experiments", daemon=True)
         _thread.start()
-
-
-def client():
-    """This process's Redis client for experiment data, or None without Redis."""
-    global _client
-    if not flag_settings.REDIS_URL:
-        return None
-    if _client is None:
-        import redis
-
-        timeout = flag_settings.REDIS_TIMEOUT
-        _client = redis.Redis.from_url(flag_settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout)
-    return _client
 
 
 def today(now: float | None = None) -> str:
@@ -105,19 +92,13 @@ def _call_hook(hook, batch: list) -> None:
 
 def stop() -> None:
     """Stop the thread (settings changed, tests); what is queued stays queued."""
-    global _thread, _client, _day
+    global _thread, _day
     _day = ""
     _stop.set()
     thread = _thread
     if thread is not None and thread is not threading.current_thread():
         thread.join(timeout=5)
     _thread = None
-    if _client is not None:
-        try:
-            _client.close()
-        except Exception:
-            pass
-    _client = None
 
 
 def _loop() -> None:
@@ -129,10 +110,9 @@ def _loop() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _thread, _client, _start_lock
+    global _thread, _start_lock
     had_thread = _thread is not None
     _thread = None
-    _client = None
     _start_lock = threading.Lock()
     exposures.seen.clear()
     exposures.queue.clear()  # the parent sends its own

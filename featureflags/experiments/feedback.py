@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from .. import overrides
 from ..context import build_context
 from ..engine.definition import is_valid_key
 from ..store import runtime
@@ -37,7 +38,10 @@ def feedback(key: str, who: Any, rating: int | None = None, text: str = "") -> F
     if errors:
         raise ValidationError(errors)
     context = build_context(who, None, None)
-    decision = runtime.current().evaluate(key, context)  # not an exposure: giving feedback is not being served
+    # Not decisions.evaluate: giving feedback is not being served a variant (no exposure).
+    decision = overrides.lookup(key) if overrides.active else None
+    if decision is None:
+        decision = runtime.current().evaluate(key, context)
     return Feedback.objects.create(
         flag_key=key,
         unit=unit_of(context) or "",

@@ -109,3 +109,17 @@ def test_the_form_is_csrf_protected(checkout):
     response = Client(enforce_csrf_checks=True).post("/api/experiments/checkout/feedback/", {"text": "hi"})
     assert response.status_code == 403
     assert not Feedback.objects.exists()
+
+
+def test_feedback_under_override_flag(checkout):
+    from featureflags.testing import override_flag
+
+    with override_flag("checkout", variant="A"):
+        entry = featureflags.feedback("checkout", "7", rating=3)
+    assert entry.variant == "A"  # not the pinned B: the test forced A
+
+
+def test_feedback_in_the_admin(admin_client):
+    Feedback.objects.create(flag_key="checkout", unit="7", variant="B", rating=2, text="meh")
+    response = admin_client.get("/admin/featureflags_experiments/feedback/")
+    assert response.status_code == 200 and "meh" in response.content.decode()

@@ -429,13 +429,11 @@ class Rollout:
 
     def __init__(self, backend: Any = None, *, legacy_inverted_percentage: bool = False) -> None:
         if not isinstance(backend, _BackEnd):
-            if backend is not None and hasattr(backend, "sadd") and hasattr(backend, "pipeline"):
-                backend = RedisBackEnd(backend)  # hanoi's README passes a Redis client
-            else:
-                raise TypeError(
-                    "Rollout needs a backend: MemoryBackEnd(), RedisBackEnd(...) or RedisHighPerfBackEnd(...), "
-                    f"not {backend!r}."
-                )
+            hint = " (wrap a Redis client: Rollout(RedisBackEnd(client)))" if hasattr(backend, "sadd") else ""
+            raise TypeError(
+                "Rollout needs a backend: MemoryBackEnd(), RedisBackEnd(...) or RedisHighPerfBackEnd(...), "
+                f"not {backend!r}{hint}."
+            )
         if isinstance(backend, RedisBackEnd):
             _connect_signal()
         self._backend = backend

@@ -363,3 +363,10 @@ def test_through_the_products_redis_mirror(redis_flags, redis_url):
     runtime.reset()  # another process: its snapshot comes from Redis
     assert runtime.current().flags["legacy"].bucketing == "crc32_inv"
     assert rollout.is_enabled("legacy", "444401") is (zlib.crc32(b"444401") % 100 >= 80)
+
+
+def test_a_redis_client_is_not_a_backend():
+    import redis
+
+    with pytest.raises(TypeError, match="RedisBackEnd"):
+        Rollout(redis.Redis())

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import zlib
 
 import mmh3
 import pytest
@@ -10,8 +11,10 @@ from featureflags.engine.hashing import (
     VARIANT_SEED,
     crc32_bucket,
     hashable,
+    legacy_crc32_bucket,
     murmur_bucket,
     signed_crc32,
+    unsigned_crc32,
     variant_target,
 )
 
@@ -69,3 +72,8 @@ def test_mmh3_still_crashes_on_lone_surrogates_so_the_guard_is_needed():
     code = "import mmh3; mmh3.hash('a\\ud800')"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert result.returncode != 0
+
+
+def test_legacy_crc32_bucket_is_unsigned():
+    assert unsigned_crc32("444401") == zlib.crc32(b"444401") == signed_crc32("444401") + 2**32
+    assert legacy_crc32_bucket("444401") == zlib.crc32(b"444401") % 100 == 85

@@ -591,3 +591,13 @@ def test_invalid_definition_is_refused_with_every_field():
         CompiledFlag({"key": "bad key", "percentage": 101, "rules": ["(?=x)"]})
     fields = {e.field for e in error.value.errors}
     assert {"key", "percentage", "rules.0"} <= fields
+
+
+def test_crc32_inv_is_hanoi_004_inverted_test_with_fixed_ends():
+    """spec/hanoi-compat.md: unsigned crc32, in when bucket >= percentage, 0 % nobody, 100 % everybody."""
+    who = Context(user_id="444401")  # unsigned crc32 % 100 == 85
+    assert snap(flag(bucketing="crc32_inv", percentage=85)).is_enabled("f", who) is True
+    assert snap(flag(bucketing="crc32_inv", percentage=86)).is_enabled("f", who) is False
+    everyone = [Context(user_id=str(i)) for i in range(200)]
+    assert not any(snap(flag(bucketing="crc32_inv", percentage=0)).is_enabled("f", c) for c in everyone)
+    assert all(snap(flag(bucketing="crc32_inv", percentage=100)).is_enabled("f", c) for c in everyone)

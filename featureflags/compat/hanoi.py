@@ -90,6 +90,18 @@ class _BackEnd:
     def exists(self, name: str) -> bool:
         return name in self.snapshot()
 
+    def is_enabled(self, name: str, context: Context | None) -> bool:
+        from .. import overrides
+
+        forced = overrides.lookup(name) if overrides.active else None
+        return forced.enabled if forced is not None else self.snapshot().is_enabled(name, context, False)
+
+    def variant(self, name: str, context: Context | None) -> str | None:
+        from .. import overrides
+
+        forced = overrides.lookup(name) if overrides.active else None
+        return forced.variant if forced is not None else self.snapshot().variant(name, context)
+
     def get_functionalities(self) -> list[str]:
         return sorted(self.snapshot().flags)
 
@@ -231,6 +243,16 @@ class RedisBackEnd(_BackEnd):
         from ..store import runtime
 
         return runtime.current()
+
+    def is_enabled(self, name: str, context: Context | None) -> bool:
+        from ..decisions import is_enabled_for
+
+        return is_enabled_for(name, context)  # real flags: overrides, usage counts, like every entry point
+
+    def variant(self, name: str, context: Context | None) -> str | None:
+        from ..decisions import variant_for
+
+        return variant_for(name, context)
 
     def check_of(self, name: str) -> str | None:
         if name not in self._checks:
@@ -500,14 +522,8 @@ class Rollout:
 
     def is_enabled(self, name: str, user: Any = None) -> bool:
         """Unknown or off: False; no user: the switch; else users, rule, then the crc32 percentage."""
-        from .. import overrides
-
-        if overrides.active:
-            forced = overrides.lookup(name)
-            if forced is not None:
-                return forced.enabled
         context = None if user is None else Context(self._id_of(name, user))
-        return bool(self._backend.snapshot().is_enabled(name, context, False))
+        return bool(self._backend.is_enabled(name, context))
 
     def variant(self, name: str, user: Any = None) -> str | None:
         """``variants[crc32(id) % len(variants)]`` when enabled for ``user``; else None."""
@@ -517,7 +533,7 @@ class Rollout:
                 return None
         if not self.is_enabled(name, user):
             return None
-        return self._backend.snapshot().variant(name, Context(self._id_of(name, user)))
+        return self._backend.variant(name, Context(self._id_of(name, user)))
 
     def set_current_id(self, user: Any) -> None:
         """The id ``check`` uses without ``index``, for this thread or asyncio task only."""

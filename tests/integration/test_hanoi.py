@@ -257,9 +257,11 @@ def test_legacy_inverted_percentage():
     assert all(legacy.is_enabled("old", str(u)) for u in range(200))
 
 
-def test_override_flag_reaches_the_facade(memory_rollout):
-    with override_flag("cdc_on", active=True):
-        assert memory_rollout.is_enabled("cdc_on", "44488") is True
+def test_override_flag_reaches_the_facade(rollout):
+    with override_flag("cdc_on", active=True, variant="foo"):
+        assert rollout.is_enabled("cdc_on", "44488") is True
+        assert rollout.variant("cdc_on", "44488") == "foo"
+    assert rollout.is_enabled("cdc_on", "44488") is False
 
 
 def test_readme_form_add_func_name_percentage(memory_rollout):

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 
 from ..conf import flag_settings
 from ..guardrails.flusher import client  # one Redis client per process for all batched counts
@@ -23,6 +24,8 @@ _thread: threading.Thread | None = None
 _stop = threading.Event()
 _start_lock = threading.Lock()
 _day = ""
+# Exposures a failed flush could not send to Redis, retried without forwarding them to the hook again.
+_retry: deque[tuple[str, str, str]] = deque(maxlen=1_000_000)
 
 
 def running() -> bool:
@@ -61,15 +64,18 @@ def flush(now: float | None = None) -> tuple[int, int]:
     redis_client = client()
     if redis_client is None:
         return 0, 0
+    batch = exposures.drain(_retry) + batch  # those a failed flush kept (the hook already has them)
     ttl = int(flag_settings.EXPERIMENT_DATA_DAYS) * 86400
     prefix = flag_settings.KEY_PREFIX
     try:
         sent = store.send_exposures(redis_client, prefix, batch, day, ttl)
     except Exception as exc:
         logger.warning("featureflags: exposures not sent, Redis failed (%s); kept for the next flush", exc)
-        exposures.queue.extendleft(reversed(batch))
+        _retry.extend(batch)
         goals.queue.extendleft(reversed(conversions))
         return 0, 0
+    if not conversions:
+        return sent, 0
     try:
         store.send_conversions(redis_client, prefix, conversions, goals.running_experiments(), day, ttl)
     except Exception as exc:
@@ -116,6 +122,7 @@ def _after_fork_in_child() -> None:
     _start_lock = threading.Lock()
     exposures.seen.clear()
     exposures.queue.clear()  # the parent sends its own
+    _retry.clear()
     goals.queue.clear()
     if had_thread:
         ensure_started()

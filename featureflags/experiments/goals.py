@@ -1,8 +1,8 @@
 """Goals: ``track("purchase", who, value=None)`` counts a conversion in every running experiment.
 
 A conversion is queued in-process and attributed by the flusher (one Lua script
-per conversion, in the same round trip as the exposures, which are sent first) to
-the variant the unit was first exposed to. An experiment is running while its flag
+per conversion, sent right after the exposures of the same flush) to the variant
+the unit was first exposed to. An experiment is running while its flag
 is switched on and has variants.
 """
 

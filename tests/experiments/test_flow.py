@@ -148,7 +148,25 @@ def test_redis_down_keeps_the_queue(experiments, make_experiment, settings):
     featureflags.variant("checkout", "1")
     featureflags.track("purchase", "1")
     assert flusher.flush() == (0, 0)
-    assert len(exposures.queue) == 1 and len(goals.queue) == 1
+    assert list(flusher._retry) == [("checkout", featureflags.variant("checkout", "1"), "1")]
+    assert len(goals.queue) == 1
+
+
+def test_after_redis_comes_back_the_kept_exposures_are_sent_once(experiments, make_experiment, settings, monkeypatch):
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "EXPOSURE_HOOK": f"{__name__}.collect"}
+    make_experiment()
+    collected.clear()
+    flusher._retry.clear()
+    featureflags.variant("checkout", "1")
+    featureflags.track("purchase", "1")
+    with monkeypatch.context() as patch:
+        patch.setattr(store, "send_exposures", broken_hook)  # Redis failing for one flush
+        assert flusher.flush() == (0, 0)
+    assert flusher.flush() == (1, 1)
+    assert [e.unit for e in collected] == ["1"]  # the hook had it once
+    counts = read(settings)
+    assert sum(v.exposures for v in counts.variants.values()) == 1
+    assert counts.goals == ["purchase"]
 
 
 def test_results_unavailable_without_redis():

@@ -112,8 +112,9 @@ def flush(client, prefix: str) -> None:
     """Send this process's counts (to Redis, or into the in-process totals without Redis)."""
     global counts
     batch, counts = counts, {}
-    known = _known_keys()
-    batch = {key: n for key, n in batch.items() if key in known}  # unknown keys could be anything a client sent
+    if batch:
+        known = _known_keys()
+        batch = {key: n for key, n in batch.items() if key in known}  # unknown keys could be anything a client sent
     if not batch:
         return
     now = time.time()
@@ -141,7 +142,8 @@ def flush(client, prefix: str) -> None:
 def _known_keys():
     from .store import runtime
 
-    return runtime.current().flags
+    snapshot = runtime._snapshot  # never load one here: this runs in the flusher thread
+    return snapshot.flags if snapshot is not None else {}
 
 
 def get_usage(keys: Iterable[str] | None = None) -> dict[str, Usage]:

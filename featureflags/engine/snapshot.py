@@ -194,20 +194,28 @@ class Snapshot:
             return steps
         assert context is not None
         user_id = context.user_id
-        if flag.excluded is not None and add(
+        if user_id is None:  # as _decide: without a user id the three user steps do not apply
+            for name, present in (("excluded_users", flag.excluded), ("users", flag.targeted), ("rules", flag.rules)):
+                if present is not None:
+                    steps.append(Step(name, "skipped", "No user id in the context."))
+        elif flag.excluded is not None and add(
             "excluded_users",
             reason is Reason.EXCLUDED,
             f"User {user_id!r} is {'' if reason is Reason.EXCLUDED else 'not '}excluded.",
         ):
             return steps
-        if flag.targeted is not None and add(
-            "users",
-            reason is Reason.TARGETED,
-            f"User {user_id!r} is {'' if reason is Reason.TARGETED else 'not '}in the list of {flag.user_count} users.",
+        if (
+            user_id is not None
+            and flag.targeted is not None
+            and add(
+                "users",
+                reason is Reason.TARGETED,
+                f"User {user_id!r} is {'' if reason is Reason.TARGETED else 'not '}in the list of {flag.user_count} users.",
+            )
         ):
             return steps
-        if flag.rules is not None:
-            matched = (flag.rules(user_id) if user_id is not None else None) or []
+        if user_id is not None and flag.rules is not None:
+            matched = flag.rules(user_id) or []
             patterns = ", ".join(repr(flag.rule_patterns[i]) for i in sorted(matched))
             detail = f"Rule {patterns} matches {user_id!r}." if matched else f"No rule matches {user_id!r}."
             if add("rules", reason is Reason.RULE, detail):

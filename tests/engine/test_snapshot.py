@@ -601,3 +601,15 @@ def test_crc32_inv_is_hanoi_004_inverted_test_with_fixed_ends():
     everyone = [Context(user_id=str(i)) for i in range(200)]
     assert not any(snap(flag(bucketing="crc32_inv", percentage=0)).is_enabled("f", c) for c in everyone)
     assert all(snap(flag(bucketing="crc32_inv", percentage=100)).is_enabled("f", c) for c in everyone)
+
+
+def test_explain_skips_the_user_steps_without_a_user_id():
+    s = snap(flag(excluded_users=["1"], users=["2"], rules=["3"], percentage=0))
+    explained = s.explain("f", Context(anonymous_id="1"))
+    assert [(x.name, x.outcome) for x in explained.steps[-4:]] == [
+        ("excluded_users", "skipped"),
+        ("users", "skipped"),
+        ("rules", "skipped"),
+        ("rollout", "decided"),
+    ]
+    assert explained.decision.reason is Reason.ROLLOUT

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from tqdm import tqdm
 
+from featureflags import services
 from featureflags.formats import config_file, hanoi_redis, native
 from featureflags.formats.loading import load
 
@@ -71,10 +72,25 @@ def _read(options) -> tuple[dict, str]:
         data = _load_json(options["file"])
         if fmt is None:
             fmt = "native" if isinstance(data, dict) and data.get("format") == native.FORMAT_NAME else "config"
-        parse = native.parse_export if fmt == "native" else config_file.parse_config
-        return parse(data), Path(options["file"]).name if options["file"] != "-" else "stdin"
+        detail = Path(options["file"]).name if options["file"] != "-" else "stdin"
+        if fmt == "native":
+            return native.parse_export(data), detail
+        return _read_config(data), detail
     except ValidationError as error:
         raise CommandError(_errors(error)) from error
+
+
+def _read_config(data) -> dict:
+    """features_config.json definitions; with a bad field, the other flags' problems are listed too."""
+    definitions, errors = config_file.read_config(data)
+    if errors:
+        try:
+            services.apply_definitions(definitions, dry_run=True)
+        except ValidationError as more:
+            for field, messages in more.message_dict.items():
+                errors.setdefault(field, []).extend(m for m in messages if m not in errors.get(field, []))
+        raise ValidationError(errors)
+    return definitions
 
 
 def _load_json(path: str):

@@ -34,8 +34,16 @@ _TARGETING_FIELDS = ("regions", "account_types", "beta_program")
 
 def parse_config(data: Any) -> dict[str, dict[str, Any]]:
     """Definitions keyed by flag; raises ValidationError keyed ``"<flag>.<field>"`` listing every problem."""
+    definitions, errors = read_config(data)
+    if errors:
+        raise ValidationError(errors)
+    return definitions
+
+
+def read_config(data: Any) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]]]:
+    """The definitions that could be read, and the problems found (an importer may check the rest too)."""
     if not isinstance(data, Mapping):
-        raise ValidationError({"file": ["The file must hold a JSON object of flag key -> definition."]})
+        return {}, {"file": ["The file must hold a JSON object of flag key -> definition."]}
     errors: dict[str, list[str]] = {}
     definitions: dict[str, dict[str, Any]] = {}
     for key, entry in data.items():
@@ -49,9 +57,7 @@ def parse_config(data: Any) -> dict[str, dict[str, Any]]:
         for field in sorted(set(entry) - KNOWN_FIELDS):
             error(field, f"Unknown field {field!r} in flag {key!r}.")
         definitions[key] = _definition(entry, error)
-    if errors:
-        raise ValidationError(errors)
-    return definitions
+    return definitions, errors
 
 
 def _definition(entry: Mapping[str, Any], error) -> dict[str, Any]:

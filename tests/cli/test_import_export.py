@@ -69,6 +69,7 @@ def test_one_bad_flag_changes_nothing_and_lists_every_error(flags_cmd, example):
         flags_cmd("import", str(example))
     message = str(raised.value)
     assert "broken.colour" in message and "Nothing was imported" in message
+    assert "broken.percentage" in message and "cyclic.prerequisites" in message  # every error at once
     assert not Flag.objects.exists() and not AuditEntry.objects.exists()
     del data["broken"]["colour"]
     example.write_text(json.dumps(data))

@@ -210,7 +210,8 @@ class Snapshot:
             and add(
                 "users",
                 reason is Reason.TARGETED,
-                f"User {user_id!r} is {'' if reason is Reason.TARGETED else 'not '}in the list of {flag.user_count} users.",
+                f"User {user_id!r} is {'' if reason is Reason.TARGETED else 'not '}"
+                f"in the list of {flag.user_count} users.",
             )
         ):
             return steps

@@ -94,3 +94,18 @@ def test_native_round_trip_through_the_commands(flags_cmd, tmp_path):
         bad = tmp_path / "bad.json"
         bad.write_text("{")
         flags_cmd("import", str(bad))
+
+
+def test_hanoi_import_through_the_command(flags_cmd, redis_url, key_prefix):
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.set(f"{key_prefix}:rollout:cdc_on", "1|80|")
+    client.sadd(f"{key_prefix}:rollout:users:cdc_on", "447568110000")
+    args = ("import", "--format", "hanoi", "--redis-url", redis_url, "--key-prefix", f"{key_prefix}:")
+    assert "created    cdc_on" in flags_cmd(*args, "--dry-run")
+    assert not Flag.objects.exists()
+    flags_cmd(*args)
+    flag = Flag.objects.get(key="cdc_on")
+    assert (flag.percentage, flag.bucketing, flag.user_entries.count()) == (80, "crc32", 1)
+    assert AuditEntry.objects.filter(flag_key="cdc_on", source="import").exists()

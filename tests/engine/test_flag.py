@@ -4,6 +4,7 @@ import pytest
 
 from featureflags.engine import CompiledFlag, Context, InvalidDefinition, Reason, Snapshot
 from featureflags.engine.hashing import crc32_bucket, murmur_bucket, signed_crc32
+from featureflags.engine.idset import build_id_set, id_set_from_bytes, id_set_to_bytes
 
 
 def compiled(**fields):
@@ -104,3 +105,16 @@ def test_unvalidated_constraint_that_cannot_compile_is_false_not_fatal():
     snapshot = Snapshot({"f": flag})
     assert snapshot.evaluate("f", Context(attributes={"a": "x"})).reason is Reason.CONSTRAINT
     assert snapshot.explain("f", Context()).steps[-1].outcome == "decided"
+
+
+def test_prebuilt_id_sets_are_used_as_they_are():
+    """The store hands over id sets loaded from Redis rather than lists."""
+    users = id_set_from_bytes(id_set_to_bytes(build_id_set(str(i) for i in range(12_000))))
+    flag = CompiledFlag(
+        {"key": "f", "enabled": True, "percentage": 0, "users": users, "excluded_users": build_id_set(["7"])}
+    )
+    assert flag.user_count == 12_000 and flag.excluded_count == 1
+    snapshot = Snapshot({"f": flag})
+    assert snapshot.evaluate("f", Context(user_id="11999")).reason is Reason.TARGETED
+    assert snapshot.evaluate("f", Context(user_id="7")).reason is Reason.EXCLUDED
+    assert snapshot.evaluate("f", Context(user_id="12000")).reason is Reason.ROLLOUT

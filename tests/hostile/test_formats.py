@@ -17,7 +17,7 @@ from .strategies import NASTY_STRINGS, database_state, json_values, text
 pytestmark = pytest.mark.django_db
 
 HYPOTHESIS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 CONFIG_FIELDS = sorted(config_file.KNOWN_FIELDS)
 config_entries = st.dictionaries(st.one_of(st.sampled_from(CONFIG_FIELDS), text), json_values, max_size=6)

@@ -18,7 +18,7 @@ from .strategies import NASTY_STRINGS, database_state, flag_fields, flag_keys, j
 pytestmark = pytest.mark.django_db
 
 HYPOTHESIS = settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 REFUSALS = (ValidationError, services.FlagConflict, services.FlagNotFound)
 

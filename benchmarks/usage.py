@@ -18,6 +18,7 @@ setup()
 from benchmarks.engine import floor_check, per_call_us  # noqa: E402
 from featureflags import is_enabled, usage  # noqa: E402
 from featureflags.engine import Snapshot  # noqa: E402
+from featureflags.guardrails import limits, monitor  # noqa: E402
 from featureflags.guardrails.attribution import evaluated_on  # noqa: E402
 from featureflags.store import runtime  # noqa: E402
 
@@ -62,11 +63,15 @@ def main() -> None:
     off, on, watched = best["off"], best["on"], best["watched"]
 
     base = per_call_us(floor_check(), number)
+    # The latency guardrail's cost on a call faster than its baseline (the common case): no I/O.
+    limits._table = limits._Table(runtime.current().version, {"pct": limits.Limits("pct", None, 60, 0.5, 10)})
+    monitored = per_call_us(monitor("pct")(lambda: None), number) - per_call_us(lambda: None, number)
     rows = [
         ("floor: dict + crc32", base),
         ("is_enabled, counting off", off),
         ("is_enabled, counting on", on),
         ("is_enabled, counting on + error attribution", watched),
+        ("monitor(): added per fast guarded call", monitored),
     ]
     print(f"{'what':48} {'µs/check':>9} {'x floor':>8} {'x off':>6}")
     for name, value in rows:

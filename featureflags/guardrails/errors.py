@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..conf import flag_settings, import_string
+from ..store import runtime
 from . import counters, flusher, limits
 
 
@@ -37,8 +38,6 @@ def report_error(key: str, count: int = 1) -> bool:
 
 def is_on(key: str) -> bool:
     """The flag's global switch in this process's snapshot (an off flag's errors are not its own)."""
-    from ..store import runtime
-
     flag = runtime.current().flags.get(key)
     return flag is not None and flag.enabled
 

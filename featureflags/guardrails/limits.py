@@ -10,6 +10,9 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from ..store import runtime
+from . import flusher
+
 logger = logging.getLogger("featureflags.guardrails")
 
 
@@ -41,8 +44,6 @@ def get(key: str) -> Limits | None:
 
 def table() -> dict[str, Limits]:
     """Every flag that has a guardrail; reloaded at once only when never loaded or nobody else refreshes it."""
-    from . import flusher
-
     current = _table
     if current is None or (not flusher.running() and current.version != _snapshot_version()):
         current = refresh()
@@ -76,8 +77,6 @@ def reset() -> None:
 
 
 def _snapshot_version() -> int:
-    from ..store import runtime
-
     return runtime.current().version
 
 

@@ -27,6 +27,8 @@ class HasScope(permissions.BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
+        # A view may ask more of a session than of a token (any context's decisions and reasons: staff only).
+        scope = getattr(view, "session_scope", None) or scope
         if scope == Scope.EVALUATE:
             return True  # a signed-in user may ask for decisions
         if not user.is_staff:

@@ -318,6 +318,7 @@ class EvaluateView(APIView):
     """Decisions with reasons for server-side callers: flag keys (all when omitted) and a context."""
 
     scope = Scope.EVALUATE
+    session_scope = Scope.READ  # a signed-in user asks about themselves through the client endpoint
 
     @extend_schema(request=s.EvaluateSerializer, responses={200: s.EvaluateResponseSerializer, 400: s.ErrorSerializer})
     def post(self, request):

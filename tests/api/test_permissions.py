@@ -88,11 +88,13 @@ def test_session_users_need_staff_and_permissions():
     client.force_login(user)
     assert client.get("/api/flags/").status_code == 403
     assert client.get("/api/flags/client").status_code == 200  # her own decisions
+    assert client.post("/api/flags/evaluate", {"context": {"user_id": "1"}}, format="json").status_code == 403
     user.is_staff = True
     user.save()
     user.user_permissions.add(Permission.objects.get(codename="view_flag"))
     client.force_login(User.objects.get(pk=user.pk))
     assert client.get("/api/flags/").status_code == 200
+    assert client.post("/api/flags/evaluate", {"context": {"user_id": "1"}}, format="json").status_code == 200
     assert client.post("/api/flags/", {"key": "g"}, format="json").status_code == 403
     user.user_permissions.add(Permission.objects.get(codename="change_flag"))
     client.force_login(User.objects.get(pk=user.pk))

@@ -78,3 +78,18 @@ def test_aa_simulation_is_rarely_significant():
         assert results.sample_ratio is not None
     # About 5 % of A/A runs are significant at p < 0.05 by chance; most must not be.
     assert significant <= 8, significant
+
+
+@pytest.mark.django_db
+@pytest.mark.redis
+def test_an_aa_experiment_through_redis_shows_no_winner(experiments, make_experiment, viewer_client):
+    make_experiment("aa_checkout", variants=(("A", 1), ("A2", 1)))
+    exposed, converted = simulate(4_000, {"A": 0.10, "A2": 0.10}, seed=7, key="aa_checkout")
+    html = viewer_client.get("/flags/aa_checkout/experiment/").content.decode()
+    verdict = re.search(r"<li[^>]*data-verdict>(.*?)</li>", html, re.S).group(1)
+    assert verdict.startswith("No significant difference between A2 and A on purchase"), verdict
+    assert "data-warning" not in html
+    assert sum(exposed.values()) == 4_000
+    for name in ("A", "A2"):
+        goal_row = re.search(rf'data-goal="purchase".*?<tr data-variant="{name}">.*?data-converted>(\d+)<', html, re.S)
+        assert int(goal_row.group(1)) == converted[name]

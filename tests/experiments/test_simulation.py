@@ -18,6 +18,20 @@ UNITS = 10_000
 TRUE_RATES = {"A": 0.10, "B": 0.12}
 
 
+def shown_counts(html: str, variants) -> tuple[dict[str, int], dict[str, int]]:
+    """The units exposed and converted (goal purchase) per variant, as the results page shows them."""
+    exposed, converted = {}, {}
+    for name in variants:
+        exposed[name] = int(re.search(rf'<tr data-variant="{name}">.*?data-exposed>(\d+)<', html, re.S).group(1))
+        goal = re.search(rf'data-goal="purchase".*?<tr data-variant="{name}">.*?data-converted>(\d+)<', html, re.S)
+        converted[name] = int(goal.group(1))
+    return exposed, converted
+
+
+def first_verdict(html: str) -> str:
+    return re.search(r"<li[^>]*data-verdict>(.*?)</li>", html, re.S).group(1)
+
+
 @pytest.mark.django_db
 @pytest.mark.redis
 def test_ten_thousand_units_ten_vs_twelve_percent(experiments, make_experiment, viewer_client, settings):
@@ -28,15 +42,11 @@ def test_ten_thousand_units_ten_vs_twelve_percent(experiments, make_experiment, 
     response = viewer_client.get("/flags/checkout/experiment/")
     assert response.status_code == 200
     html = response.content.decode()
-    for name in ("A", "B"):
-        row = re.search(rf'<tr data-variant="{name}">.*?data-exposed>(\d+)<', html, re.S)
-        assert int(row.group(1)) == exposed[name]
-        goal_row = re.search(rf'data-goal="purchase".*?<tr data-variant="{name}">.*?data-converted>(\d+)<', html, re.S)
-        assert int(goal_row.group(1)) == converted[name]
+    assert shown_counts(html, ("A", "B")) == (exposed, converted)
     assert sum(exposed.values()) == UNITS
     reference = stats.two_proportion_ztest(converted["A"], exposed["A"], converted["B"], exposed["B"])
     assert reference.p_value < 0.05
-    verdict = re.search(r"<li[^>]*data-verdict>(.*?)</li>", html, re.S).group(1)
+    verdict = first_verdict(html)
     assert verdict.startswith("B beats A on purchase: +")
     assert re.search(r", p (= 0\.0[0-4]\d|&lt; 0\.001)$", verdict), verdict
     assert "data-warning" not in html  # enough units, and the split matches the weights
@@ -86,10 +96,8 @@ def test_an_aa_experiment_through_redis_shows_no_winner(experiments, make_experi
     make_experiment("aa_checkout", variants=(("A", 1), ("A2", 1)))
     exposed, converted = simulate(4_000, {"A": 0.10, "A2": 0.10}, seed=7, key="aa_checkout")
     html = viewer_client.get("/flags/aa_checkout/experiment/").content.decode()
-    verdict = re.search(r"<li[^>]*data-verdict>(.*?)</li>", html, re.S).group(1)
+    verdict = first_verdict(html)
     assert verdict.startswith("No significant difference between A2 and A on purchase"), verdict
     assert "data-warning" not in html
     assert sum(exposed.values()) == 4_000
-    for name in ("A", "A2"):
-        goal_row = re.search(rf'data-goal="purchase".*?<tr data-variant="{name}">.*?data-converted>(\d+)<', html, re.S)
-        assert int(goal_row.group(1)) == converted[name]
+    assert shown_counts(html, ("A", "A2")) == (exposed, converted)

@@ -21,7 +21,7 @@ def report_error(key: str, count: int = 1) -> bool:
     ...     raise
     """
     try:
-        if not is_on(key):
+        if not isinstance(count, int) or count < 1 or not is_on(key):
             return False
         found = limits.get(key)
         if found is None or found.error_threshold is None:

@@ -17,6 +17,8 @@ def test_report_error_counts_only_a_flag_that_is_on_with_a_threshold(make_flag):
     assert featureflags.report_error("unguarded") is False
     assert featureflags.report_error("off") is False
     assert featureflags.report_error("missing") is False
+    assert featureflags.report_error("guarded", count=0) is False
+    assert featureflags.report_error("guarded", count="3") is False
     assert counters.pending() == {("errors", "guarded"): 1}
 
 

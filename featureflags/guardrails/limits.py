@@ -33,6 +33,7 @@ class _Table:
     limits: dict[str, Limits]
 
 
+_UNREAD = -2  # the version of a table the database could not refresh
 _table: _Table | None = None
 _lock = threading.Lock()
 
@@ -50,20 +51,23 @@ def table() -> dict[str, Limits]:
     return current.limits
 
 
-def refresh(force: bool = False) -> _Table:
-    """Reload from the database when the snapshot version moved; keeps the old table if the database fails."""
+def refresh() -> _Table:
+    """Reload from the database when the snapshot version moved.
+
+    If the database fails, the last table stays (an empty one the first time), marked
+    stale so that the flusher tries again; a request never waits on it twice.
+    """
     global _table
     version = _snapshot_version()
     with _lock:
-        if _table is not None and _table.version == version and not force:
+        if _table is not None and _table.version == version:
             return _table
         try:
-            loaded = _Table(version, _load())
+            _table = _Table(version, _load())
         except Exception as exc:
             logger.warning("featureflags: cannot read guardrail limits (%s); keeping the last ones", exc)
-            return _table if _table is not None else _Table(-2, {})
-        _table = loaded
-        return loaded
+            _table = _Table(_UNREAD, _table.limits if _table is not None else {})
+        return _table
 
 
 def loaded() -> bool:

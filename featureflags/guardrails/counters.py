@@ -70,6 +70,7 @@ class Trip:
 _pending: dict[tuple[str, str], int] = {}
 _lock = threading.Lock()
 _local: dict[tuple[str, str], deque] = {}  # without Redis: (kind, key) -> deque of (time, n)
+_redis_failing = False
 
 
 def add(kind: str, key: str, n: int = 1) -> None:
@@ -104,10 +105,14 @@ def flush(client, prefix: str, table: dict[str, Limits]) -> list[Trip]:
             _local_window(kind, key, n, limits.window_seconds, threshold) for kind, key, n, limits, threshold in work
         ]
     else:
+        global _redis_failing
         try:
             results = _redis_windows(client, prefix, work)
+            _redis_failing = False
         except Exception as exc:
-            logger.warning("featureflags: guardrail counts not sent, Redis failed (%s)", exc)
+            if not _redis_failing:  # once per outage, not every flush
+                logger.warning("featureflags: guardrail counts not sent, Redis failed (%s); kept for later", exc)
+            _redis_failing = True
             with _lock:  # keep them for the next attempt
                 for kind, key, n, _limits, _threshold in work:
                     _pending[(kind, key)] = _pending.get((kind, key), 0) + n
@@ -124,7 +129,7 @@ def retry(client, prefix: str, trip: Trip) -> None:
     """A trip could not be carried out (database down): give up the election and count again."""
     if client is not None:
         try:
-            client.delete(window_key(prefix, trip.kind, trip.key) + ":trip")
+            client.delete(election_key(prefix, trip.kind, trip.key))
         except Exception:
             logger.warning("featureflags: could not release the guardrail election of %r", trip.key)
     add(trip.kind, trip.key, trip.count)
@@ -134,13 +139,16 @@ def window_key(prefix: str, kind: str, key: str) -> str:
     return f"{prefix}:guard:{kind}:{key}"
 
 
+def election_key(prefix: str, kind: str, key: str) -> str:
+    return window_key(prefix, kind, key) + ":trip"
+
+
 def _redis_windows(client, prefix: str, work: list) -> list[tuple[int, int]]:
     script = client.register_script(_WINDOW)
     with client.pipeline(transaction=False) as pipe:
         for kind, key, n, limits, threshold in work:
-            counts = window_key(prefix, kind, key)
             script(
-                keys=[counts, counts + ":trip"],
+                keys=[window_key(prefix, kind, key), election_key(prefix, kind, key)],
                 args=[n, limits.window_seconds, threshold, MAX_BUCKETS, ELECTION_SECONDS],
                 client=pipe,
             )

@@ -373,12 +373,19 @@ def _normalise(fields: Mapping[str, Any]) -> dict[str, Any]:
     if "rules" in out and isinstance(out["rules"], (list, tuple)):
         out["rules"] = [r for r in out["rules"]]
     if "prerequisites" in out and isinstance(out["prerequisites"], (list, tuple)):
-        out["prerequisites"] = [{"key": p} if isinstance(p, str) else dict(p) for p in out["prerequisites"]]
+        out["prerequisites"] = [
+            {"key": p} if isinstance(p, str) else dict(p) if isinstance(p, Mapping) else p  # others: refused later
+            for p in out["prerequisites"]
+        ]
     if "pinned_variants" in out and isinstance(out["pinned_variants"], Mapping):
         out["pinned_variants"] = {str(k): v for k, v in out["pinned_variants"].items()}
     if "variants" in out and isinstance(out["variants"], (list, tuple)):
         out["variants"] = [
-            {"name": v, "weight": 1} if isinstance(v, str) else {**v, "weight": _as_int(v.get("weight", 1))}
+            {"name": v, "weight": 1}
+            if isinstance(v, str)
+            else {**v, "weight": _as_int(v.get("weight", 1))}
+            if isinstance(v, Mapping)
+            else v  # refused by validation, naming the field
             for v in out["variants"]
         ]
     return out

@@ -24,6 +24,9 @@ def exception_handler(exc, context):
         return Response(error_body("not_found", str(exc)), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, FlagConflict):
         return Response(error_body("conflict", str(exc), current=exc.current), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, RecursionError):  # a body nested thousands deep overflows the JSON parser: bad input, not a 500
+        body = error_body("parse_error", "The request body is nested too deeply.")
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(error_body("invalid", _summary(fields), fields), status=status.HTTP_400_BAD_REQUEST)

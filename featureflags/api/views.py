@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from featureflags import services
+from featureflags.engine.definition import is_valid_key
 from featureflags.models import AuditEntry, Flag, FlagUser, Source
 from featureflags.serialization import EDITABLE_FIELDS, flag_state, user_count, with_relations
 
@@ -34,6 +35,8 @@ class Pages(PageNumberPagination):
 
 
 def _flag_or_404(key: str) -> Flag:
+    if not is_valid_key(key):  # e.g. a NUL byte, which PostgreSQL refuses to even compare
+        raise services.FlagNotFound(key)
     try:
         return with_relations(Flag.objects).get(key=key)
     except Flag.DoesNotExist:

@@ -118,7 +118,7 @@ def validate_definition(definition: Mapping[str, Any]) -> list[DefinitionError]:
         error("pinned_variants", "Must map user ids to variant names.")
     else:
         for user_id, name in pinned.items():
-            if name not in variant_names:
+            if not isinstance(name, str) or name not in variant_names:
                 error("pinned_variants", f"User {user_id!r} is pinned to {name!r}, which is not a variant.")
     _validate_prerequisites(definition.get("prerequisites", []), label, error)
     environments = definition.get("environments", [])

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
@@ -24,6 +25,8 @@ from .models import AuditEntry, Constraint, Flag, FlagUser, PinnedVariant, Prere
 from .serialization import SCALAR_FIELDS, user_count
 
 SOURCE = Source.ADMIN
+# Lists and mappings are short: a two-line JSON box, not the default large textarea.
+JSON_WIDGETS = {models.JSONField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
 _FORM_ATTR = "_featureflags_admin_form"
 
 
@@ -86,6 +89,7 @@ class EnvironmentFilter(_JsonListFilter):
 
 class _OrderedInline(admin.TabularInline):
     extra = 0
+    formfield_overrides = JSON_WIDGETS
     exclude = ("position",)  # the row order is the order
 
 
@@ -246,6 +250,7 @@ class FlagAdminForm(forms.ModelForm):
 @admin.register(Flag)
 class FlagAdmin(admin.ModelAdmin):
     form = FlagAdminForm
+    formfield_overrides = JSON_WIDGETS
     list_display = ("key", "state", "percentage", "owner", "kind", "updated_at")
     list_display_links = ("key",)
     list_filter = (StateFilter, "kind", "owner", TagFilter, EnvironmentFilter)

@@ -120,7 +120,8 @@ def flag_detail(request: HttpRequest, key: str) -> HttpResponse:
                         source=SOURCE,
                     )
             except services.FlagConflict as exc:
-                conflict = {"diff": diff(loaded, exc.current), "yours": diff(loaded, {**loaded, **changes})}
+                now = {name: exc.current.get(name) for name in loaded}  # the fields the page showed
+                conflict = {"diff": diff(loaded, now), "yours": diff(loaded, {**loaded, **changes})}
                 flag = get_flag(key, relations=True)
                 current = flag_state(flag)
             except ValidationError as exc:

@@ -171,7 +171,8 @@ def _local_window(kind: str, key: str, n: int, window: int, threshold: int) -> t
 
 
 def reset() -> None:
-    global _pending
+    global _pending, _redis_failing
     with _lock:
         _pending = {}
         _local.clear()
+        _redis_failing = False

@@ -107,3 +107,15 @@ def test_a_trip_that_cannot_be_written_is_retried(make_flag, redis_counts, monke
     monkeypatch.setattr(services, "kill", real_kill)
     assert [t.count for t in flush()] == [2]
     assert not Flag.objects.get(key="risky").enabled
+
+
+def test_counts_wait_for_redis_when_it_is_down(make_flag, settings, caplog):
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "REDIS_URL": "redis://127.0.0.1:1/0", "REDIS_TIMEOUT": 0.2}
+    runtime.refresh()
+    key = make_flag("risky", error_threshold=1)
+    assert featureflags.report_error(key, count=3) is True  # no network on the caller's path
+    assert flush() == []
+    assert flush() == []
+    assert counters.pending() == {("errors", key): 3}
+    assert caplog.text.count("guardrail counts not sent") == 1
+    assert Flag.objects.get(key=key).enabled

@@ -157,8 +157,9 @@ def get_usage(keys: Iterable[str] | None = None) -> dict[str, Usage]:
         raise UsageUnavailable("USAGE_COUNTING is off")
     client = flusher.client()
     if client is None:
+        wanted = None if keys is None else set(keys)
         with _local_lock:
-            raw = {k: v for k, v in _local.items() if keys is None or k in set(keys)}
+            raw = {k: v for k, v in _local.items() if wanted is None or k in wanted}
         return {k: Usage(k, total, datetime.fromtimestamp(last, UTC)) for k, (total, last) in raw.items()}
     prefix = flag_settings.KEY_PREFIX
     try:

@@ -8,8 +8,9 @@ MIDDLEWARE = [
 
 Which flags are watched: ``GUARDRAIL_FLAGS`` (default: every flag with an
 ``error_threshold``); which exceptions count: ``GUARDRAIL_EXCEPTIONS`` minus
-``GUARDRAIL_IGNORED_EXCEPTIONS``. Exceptions are seen through Django's
-``got_request_exception`` signal, i.e. those that become a 500.
+``GUARDRAIL_IGNORED_EXCEPTIONS``. A view's exception is seen by
+``process_exception`` (sync and async); one raised by a middleware below this one,
+through Django's ``got_request_exception`` signal. Each exception counts once.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import sys
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.core.signals import got_request_exception
 
 from .. import usage
@@ -49,8 +50,14 @@ class ErrorGuardrailMiddleware:
         finally:
             evaluated_on.reset(token)
 
+    def process_exception(self, request: Any, exception: Exception) -> None:
+        count_exception(exception)  # never handles it: Django goes on as without this middleware
+
     async def _acall(self, request: Any) -> Any:
-        _prepare()
+        if limits._table is None:
+            await sync_to_async(_prepare)()  # the first read of the limits touches the database
+        else:
+            _prepare()
         token = evaluated_on.set([])
         try:
             return await self.get_response(request)
@@ -65,14 +72,21 @@ def _prepare() -> None:
 
 
 def attribute_exception(sender: Any = None, request: Any = None, **kwargs: Any) -> None:
-    """``got_request_exception`` receiver: count the exception against the flags on in this request."""
-    keys = evaluated_on.get()
-    if not keys:
-        return
+    """``got_request_exception`` receiver (sync requests: the exception is the one being handled)."""
     exception = sys.exc_info()[1]
+    if exception is not None:
+        count_exception(exception)
+
+
+def count_exception(exception: BaseException) -> None:
+    """Count ``exception`` against the watched flags that were on in this request, once."""
+    keys = evaluated_on.get()
+    if not keys or getattr(exception, "_featureflags_counted", False):
+        return
     try:
-        if exception is None or not counts_against_flag(exception):
+        if not counts_against_flag(exception):
             return
+        exception._featureflags_counted = True  # seen again by the signal after process_exception
     except Exception:  # a bad GUARDRAIL_EXCEPTIONS setting must not break error handling
         logger.exception("featureflags: cannot tell whether %r counts against a flag", exception)
         return

@@ -46,3 +46,12 @@ def test_opted_in_flags_and_exception_classes_are_configurable(site, settings):
     assert site.get("/flags/?fail=1").status_code == 500
     # "unwatched" opted in but has no error_threshold: nothing to count against.
     assert counters.pending() == {("errors", "watched"): 1}
+
+
+def test_an_async_view_error_counts_too(site, settings):
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    client = AsyncClient(raise_request_exception=False)
+    assert async_to_sync(client.get)("/async/").status_code == 500
+    assert counters.pending() == {("errors", "watched"): 1}

@@ -18,8 +18,13 @@ def uses_flags(request):
     return HttpResponse("ok")
 
 
+async def uses_flags_async(request):
+    featureflags.is_enabled("watched", request)
+    raise RuntimeError("the new async code broke")
+
+
 def no_flags(request):
     raise RuntimeError("unrelated")
 
 
-urlpatterns = [path("flags/", uses_flags), path("plain/", no_flags)]
+urlpatterns = [path("flags/", uses_flags), path("async/", uses_flags_async), path("plain/", no_flags)]

@@ -53,7 +53,7 @@ from .serialization import (
 )
 
 USER_ID_MAX_LENGTH = 255
-_BAD_ID = re.compile(r"[\x00-\x1f\x7f]")
+_BAD_ID = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # control characters, lone surrogates
 BATCH_SIZE = 5_000
 
 

@@ -21,7 +21,7 @@ from featureflags.serialization import user_count, user_ids
 from ..permissions import can_change, can_view, staff_required
 from .common import SOURCE, actor, get_flag, page, querystring, state_of
 
-PER_PAGE = 100
+PER_PAGE = 50
 MAX_UPLOAD_IDS = 1_000_000
 HEADERS = {"user_id", "userid", "id", "user"}
 

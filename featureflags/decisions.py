@@ -42,7 +42,11 @@ def is_enabled_for(key: str, context: Context | None, default: bool = False) -> 
         forced = overrides.lookup(key)
         if forced is not None:
             return forced.enabled
-    enabled = runtime.current().is_enabled(key, context, default)
+    try:  # free in Python 3.11 unless raised: a bug must cost a flag, never a page
+        enabled = runtime.current().is_enabled(key, context, default)
+    except Exception:
+        logger.exception("featureflags: evaluating %r failed", key)
+        return default
     if usage.active:  # evaluation counts and guardrail attribution (featureflags.usage)
         usage.record(key, enabled)
     return enabled
@@ -66,7 +70,11 @@ def variant_for(key: str, context: Context | None, default: str | None = None) -
         forced = overrides.lookup(key)
         if forced is not None:
             return default if forced.variant is None else forced.variant
-    chosen = runtime.current().variant(key, context)
+    try:
+        chosen = runtime.current().variant(key, context)
+    except Exception:
+        logger.exception("featureflags: evaluating %r failed", key)
+        return default
     if usage.active:
         usage.record(key, chosen is not None)
     if chosen is not None and exposures.active:  # experiment exposures (featureflags.experiments)
@@ -92,7 +100,11 @@ def evaluate_for(key: str, context: Context | None, default: bool = False) -> De
         forced = overrides.lookup(key)
         if forced is not None:
             return forced
-    decision = runtime.current().evaluate(key, context)
+    try:
+        decision = runtime.current().evaluate(key, context)
+    except Exception:
+        logger.exception("featureflags: evaluating %r failed", key)
+        return Decision(default, None, Reason.UNKNOWN_FLAG)
     if usage.active:
         usage.record(key, decision.enabled)
     if decision.variant is not None and exposures.active:

@@ -11,6 +11,7 @@ from django.forms import formset_factory
 
 from featureflags.engine.constraints import OPERATORS
 from featureflags.models import Bucketing, FlagKind
+from featureflags.serialization import EDITABLE_FIELDS
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
 
@@ -98,23 +99,9 @@ class FlagForm(forms.Form):
     def state(self) -> dict[str, Any]:
         """The cleaned data as service-layer fields."""
         data = self.cleaned_data
-        state = {
-            name: data[name]
-            for name in (
-                "percentage",
-                "stickiness",
-                "bucketing",
-                "error_threshold",
-                "error_window_seconds",
-                "performance_baseline",
-                "performance_threshold",
-                "description",
-                "owner",
-                "kind",
-                "expected_lifetime_days",
-                "pinned_variants",
-            )
-        }
+        # Fields whose cleaned value is already the service's; the others are converted below.
+        converted = ("salt", "environments", "tags", "start_at", "end_at")
+        state = {name: data[name] for name in self.fields if name in EDITABLE_FIELDS and name not in converted}
         state["salt"] = data["salt"] or ""
         state["environments"] = split_words(data["environments"])
         state["tags"] = split_words(data["tags"])

@@ -235,9 +235,3 @@ def _with_variants(client, units: str, goal: str, page: list) -> Iterator[tuple[
     for (unit, total), first in zip(page, firsts):
         variant = first.decode().rpartition(SEP)[0] if first else ""
         yield goal, unit.decode(), variant, total.decode()
-
-
-def delete(client, prefix: str, key: str) -> int:
-    """Forget an experiment's data (a restart)."""
-    keys = list(client.scan_iter(f"{prefix}:exp:{key}:*", count=1000))
-    return client.delete(*keys) if keys else 0

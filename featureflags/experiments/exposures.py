@@ -3,7 +3,7 @@
 ``featureflags.variant`` and ``featureflags.evaluate`` call :func:`record` when a
 variant is served: a set lookup and, the first time in this process, an append to
 a queue (no lock, no I/O). The flusher thread (:mod:`.flusher`) sends the queue to
-Redis and to the ``EXPOSURE_HOOK``. No Django import: the hot path reads this.
+Redis and to the ``EXPOSURE_HOOK``. No model import: the hot path reads this.
 
     featureflags.variant("checkout", request)   # records ("checkout", "B", "42") once
 """
@@ -29,7 +29,7 @@ MAX_SEEN = 200_000
 
 
 class Exposure(NamedTuple):
-    """One unit's first exposure to a variant (what the ``EXPOSURE_HOOK`` receives)."""
+    """A unit served a variant, what the ``EXPOSURE_HOOK`` receives: sent once per process and day."""
 
     flag: str
     variant: str

@@ -1,10 +1,14 @@
-"""Import flags from a hanoi (0.0.4) Redis keyspace, keeping hanoi's crc32 bucketing.
+"""Import flags from a hanoi 0.0.4 Redis keyspace, keeping hanoi's crc32 bucketing.
 
-hanoi's Redis backends keep one string per function, ``rollout:<name>`` =
-``"<1|0>|<percentage>|<id field>"`` (``RedisHighPerfBackEnd``, users in the set
-``rollout:users:<name>``), or with a fourth part holding the users as CSV
-(``RedisBackEnd``'s layout). Both are read; users from the set and the CSV are
-merged. The regex rule lived only in process memory, so there is none to import.
+hanoi 0.0.4 keeps one string per function, ``rollout:<name>``, in one of two layouts:
+
+- ``RedisHighPerfBackEnd``: ``"<1|0>|<percentage>|<id field>|<variants, comma-separated>"``,
+  users in the set ``rollout:users:<name>``;
+- ``RedisBackEnd``: ``"<1|0>|<percentage>|<id field>|<users, comma-separated>|<variants>"``.
+
+Both are read (and the 3-part ``"<1|0>|<percentage>|<id field>"`` of earlier
+releases); users from the set and from the string are merged, variants get
+equal weights. The regex rule lived only in process memory: there is none to import.
 
     definitions = read_keyspace(redis.Redis.from_url(url))
     services.apply_definitions(definitions, source="import", source_detail="hanoi redis")
@@ -69,10 +73,16 @@ def _definition(name: str, value: str, errors: dict[str, list[str]]) -> dict[str
         "bucketing": "crc32",  # keeps each user in the cohort hanoi put them in
         "description": "Imported from hanoi.",
     }
-    if len(parts) >= 3 and parts[2]:
+    if len(parts) not in (3, 4, 5):
+        error("definition", f"{value!r} has {len(parts)} parts; hanoi wrote 3, 4 or 5.")
+        return None
+    if parts[2]:
         definition["metadata"] = {"hanoi_id_field": parts[2]}
-    if len(parts) >= 4:
-        definition["csv_users"] = [u for u in "|".join(parts[3:]).split(",") if u]
+    if len(parts) == 5:
+        definition["csv_users"] = [u for u in parts[3].split(",") if u]
+    variants = [v for v in parts[-1].split(",") if v] if len(parts) >= 4 else []
+    if variants:
+        definition["variants"] = [{"name": v, "weight": 1} for v in variants]
     return definition
 
 

@@ -100,7 +100,7 @@ def test_hanoi_import_through_the_command(flags_cmd, redis_url, key_prefix):
     import redis
 
     client = redis.Redis.from_url(redis_url)
-    client.set(f"{key_prefix}:rollout:cdc_on", "1|80|")
+    client.set(f"{key_prefix}:rollout:cdc_on", "1|80||")
     client.sadd(f"{key_prefix}:rollout:users:cdc_on", "447568110000")
     args = ("import", "--format", "hanoi", "--redis-url", redis_url, "--key-prefix", f"{key_prefix}:")
     assert "created    cdc_on" in flags_cmd(*args, "--dry-run")

@@ -40,6 +40,8 @@ class GoalResult:
     rows: list[GoalRow]
     has_values: bool
     verdicts: list[str]
+    # Units per variant that would detect the observed rate difference 80 % of the time, when not yet significant.
+    needed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,19 @@ def _goal_result(goal, counts, variants, exposures, min_sample, warnings) -> Goa
             f"The sample is too small to conclude on {goal}: each variant needs at least {min_sample} exposed units "
             "and 10 units that converted and 10 that did not."
         )
-    return GoalResult(goal, rows, has_values, _verdicts(goal, control, rows, too_small))
+    return GoalResult(goal, rows, has_values, _verdicts(goal, control, rows, too_small), _needed(rows))
+
+
+def _needed(rows: list[GoalRow]) -> int | None:
+    """The largest sample any undecided treatment needs at the rates seen so far."""
+    control = rows[0]
+    sizes = [
+        stats.sample_size(control.rate, row.rate)
+        for row in rows[1:]
+        if row.rate_test is not None and not row.rate_test.significant and control.rate is not None
+    ]
+    sizes = [n for n in sizes if n is not None]
+    return max(sizes) if sizes else None
 
 
 def _goal_counts(counts: ExperimentCounts, variant: str, goal: str) -> GoalCounts:

@@ -245,3 +245,18 @@ def sample_ratio(observed: Sequence[int], weights: Sequence[float]) -> SampleRat
     expected = tuple(total * w / weight_total for w in weights)
     statistic = sum((o - e) ** 2 / e for o, e in zip(observed, expected) if e > 0)
     return SampleRatio(statistic, chi2_sf(statistic, len(observed) - 1), expected)
+
+
+def sample_size(p1: float, p2: float, alpha: float = 0.05, power: float = 0.8) -> int | None:
+    """Units per group for a two-sided two-proportion z-test to detect ``p1`` vs ``p2`` with ``power``.
+
+    >>> sample_size(0.10, 0.12)
+    3841
+    """
+    if not (0 < p1 < 1 and 0 < p2 < 1) or p1 == p2:
+        return None
+    pooled = (p1 + p2) / 2
+    root = normal_ppf(1 - alpha / 2) * math.sqrt(2 * pooled * (1 - pooled)) + normal_ppf(power) * math.sqrt(
+        p1 * (1 - p1) + p2 * (1 - p2)
+    )
+    return math.ceil(root * root / (p1 - p2) ** 2)

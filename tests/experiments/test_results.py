@@ -106,3 +106,11 @@ def test_format_p(p, text):
 def test_verdict_without_a_control_rate():
     test = stats.two_proportion_ztest(0, 1000, 30, 1000)
     assert verdict_line("signup", "A", "B", test, "rate", False) == "B beats A on signup, p < 0.001"
+
+
+def test_an_undecided_goal_says_how_many_units_it_needs():
+    results = compute(counts({"A": (1000, 100, 0, 0), "B": (1000, 120, 0, 0)}), [("A", 1), ("B", 1)])
+    assert not results.goals[0].rows[1].rate_test.significant
+    assert results.goals[0].needed == stats.sample_size(0.10, 0.12) == 3841
+    decided = compute(counts({"A": (5000, 500, 0, 0), "B": (5000, 600, 0, 0)}), [("A", 1), ("B", 1)])
+    assert decided.goals[0].needed is None

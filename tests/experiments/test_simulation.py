@@ -98,6 +98,7 @@ def test_an_aa_experiment_through_redis_shows_no_winner(experiments, make_experi
     html = viewer_client.get("/flags/aa_checkout/experiment/").content.decode()
     verdict = first_verdict(html)
     assert verdict.startswith("No significant difference between A2 and A on purchase"), verdict
+    assert re.search(r"data-needed>At the rates seen so far, about <strong>\d+</strong> units per variant", html)
     assert "data-warning" not in html
     assert sum(exposed.values()) == 4_000
     assert shown_counts(html, ("A", "A2")) == (exposed, converted)

@@ -110,3 +110,12 @@ def test_sample_ratio(observed, weights):
 def test_sample_ratio_mismatch_flag():
     assert stats.sample_ratio([5400, 4600], [1, 1]).mismatch
     assert not stats.sample_ratio([5040, 4960], [1, 1]).mismatch
+
+
+@pytest.mark.parametrize(("p1", "p2"), [(0.10, 0.12), (0.05, 0.04), (0.3, 0.5)])
+def test_sample_size(p1, p2):
+    z_alpha, z_beta = scipy_stats.norm.ppf(0.975), scipy_stats.norm.ppf(0.8)
+    pooled = (p1 + p2) / 2
+    root = z_alpha * math.sqrt(2 * pooled * (1 - pooled)) + z_beta * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+    assert stats.sample_size(p1, p2) == math.ceil(root**2 / (p1 - p2) ** 2)
+    assert stats.sample_size(p1, p1) is None and stats.sample_size(0.0, p2) is None

@@ -22,7 +22,6 @@ import re
 import sys
 import time
 import uuid
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -63,17 +62,6 @@ class Column:
     compare_to: str  # the product column its ratio is taken against
     checks: dict[str, Callable[[], object] | str] = field(default_factory=dict)
     enter: Callable[[], None] = lambda: None
-
-
-def floor_check() -> Callable[[], bool]:
-    flags = {"pct": 50}
-    uid = b"5000"
-
-    def floor() -> bool:
-        percentage = flags.get("pct")
-        return percentage is not None and zlib.crc32(uid) % 100 < percentage
-
-    return floor
 
 
 # -- data -------------------------------------------------------------------------
@@ -438,6 +426,8 @@ def run(redis_url: str, prefix: str, budget: float) -> None:
         django_flags_column(users),
         *hanoi_columns(users, redis_url, prefix),
     ]
+    from benchmarks.engine import floor_check  # the same floor as the engine benchmark's
+
     floor = per_call_us(floor_check(), budget)
     results = measure_columns(columns, budget)
     print_table(columns, results, floor)

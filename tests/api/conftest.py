@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from featureflags.api.models import ApiToken
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _unavailable, new_context  # noqa: F401  shared Chromium setup
+from tests.browser.conftest import browser, new_context  # noqa: F401  Chromium per module, shared with tests/browser
 
 
 @pytest.fixture
@@ -37,21 +37,3 @@ def reader(client_for):
 @pytest.fixture
 def evaluator(client_for):
     return client_for("evaluate", "evaluator")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium for one module only: while Playwright's sync API is open, this thread has a running
-    event loop, and a later test's ``asyncio.run()`` would fail."""
-    import os
-
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Playwright for Python is not installed")
-    if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()

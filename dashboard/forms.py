@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from featureflags.engine.constraints import OPERATORS
 from featureflags.models import Bucketing, FlagKind
@@ -25,7 +27,8 @@ class DateTimeLocalInput(forms.DateTimeInput):
     input_type = "datetime-local"
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+        # Seconds kept, so saving another field never moves a schedule set elsewhere to the minute.
+        super().__init__(format="%Y-%m-%dT%H:%M:%S", attrs={"step": "1"}, **kwargs)
 
 
 class CreateFlagForm(forms.Form):
@@ -65,7 +68,7 @@ class FlagForm(forms.Form):
     performance_threshold = forms.IntegerField(
         min_value=0, required=False, help_text="Percent above the baseline that turns the flag off."
     )
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, strip=False)
     owner = forms.CharField(max_length=200, required=False)
     tags = forms.CharField(required=False, help_text="Comma-separated.")
     kind = forms.ChoiceField(choices=FlagKind.choices)
@@ -84,6 +87,10 @@ class FlagForm(forms.Form):
         if not isinstance(loaded, dict):
             raise ValidationError("The page was damaged; reload it.")
         return loaded
+
+    def clean_description(self) -> str:
+        # Browsers send a textarea's line breaks as CRLF: keep the stored text unchanged.
+        return self.cleaned_data["description"].replace("\r\n", "\n")
 
     def clean_pinned_variants(self) -> dict[str, str]:
         pins: dict[str, str] = {}
@@ -116,6 +123,9 @@ class FlagForm(forms.Form):
         initial["environments"] = ", ".join(state.get("environments") or [])
         initial["tags"] = ", ".join(state.get("tags") or [])
         initial["pinned_variants"] = "\n".join(f"{u} = {v}" for u, v in (state.get("pinned_variants") or {}).items())
+        for name in ("start_at", "end_at"):  # datetime-local shows datetimes, not ISO strings with offsets
+            value = state.get(name)
+            initial[name] = timezone.localtime(parse_datetime(value)) if isinstance(value, str) else value
         initial["loaded"] = json.dumps(state)
         return initial
 

@@ -8,6 +8,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 VIEW = "featureflags.view_flag"
 CHANGE = "featureflags.change_flag"
@@ -46,10 +47,19 @@ def staff_required(check: Callable = can_view):
             user = request.user
             if not (user.is_authenticated and user.is_active and user.is_staff):
                 return redirect_to_login(request.get_full_path())
-            if not check(user):
-                raise PermissionDenied("You do not have the permission for this.")
-            return view(request, *args, **kwargs)
+            try:
+                if not check(user):
+                    raise PermissionDenied("You do not have the permission for this.")
+                return view(request, *args, **kwargs)
+            except PermissionDenied as exc:
+                return forbidden(request, exc)
 
         return wrapped
 
     return decorator
+
+
+def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    """A dashboard page saying what is not allowed, with the way back (status 403)."""
+    context = {**permissions_context(request.user), "reason": str(exc) or "You do not have the permission for this."}
+    return render(request, "dashboard/forbidden.html", context, status=403)

@@ -26,6 +26,8 @@ def test_operator_journey(new_context, live_server):
     make_operator("alice", "view_flag", "change_flag", "add_flag", "kill_flag")  # password "pw-alice"
     customer = User.objects.create_user("customer", password="x")
     services.create_flag("search_v2", actor="bob", owner="search", enabled=True, percentage=50, tags=["search"])
+    services.create_flag("dark_mode", actor="bob", owner="web", enabled=True, kind="ops", description="Dark theme.")
+    services.create_flag("legacy_export", actor="carol", owner="data", kind="permission")
 
     page = new_context().new_page()
     accept_dialogs(page)

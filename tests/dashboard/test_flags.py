@@ -6,12 +6,18 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 
 from featureflags import services
 from featureflags.models import AuditEntry, Flag
 from featureflags.serialization import flag_state, with_relations
 
 from .conftest import login, make_operator
+
+
+def shown_datetime(value):
+    """What the page's datetime-local input holds for an ISO value."""
+    return parse_datetime(value).strftime("%Y-%m-%dT%H:%M:%S") if value else ""
 
 
 def form_data(key: str, **overrides):
@@ -26,8 +32,8 @@ def form_data(key: str, **overrides):
         "salt": state["salt"],
         "bucketing": state["bucketing"],
         "environments": ", ".join(state["environments"]),
-        "start_at": "",
-        "end_at": "",
+        "start_at": shown_datetime(state["start_at"]),
+        "end_at": shown_datetime(state["end_at"]),
         "error_threshold": "",
         "error_window_seconds": state["error_window_seconds"],
         "performance_baseline": "",
@@ -196,7 +202,8 @@ def test_viewer_cannot_change(client, viewer):
     page = client.get(reverse("dashboard:detail", args=["f"]))
     assert page.status_code == 200 and b"Save changes" not in page.content and b'data-action="kill"' not in page.content
     assert client.post(reverse("dashboard:detail", args=["f"]), form_data("f", percentage=5)).status_code == 403
-    assert client.post(reverse("dashboard:switch", args=["f"]), {"enabled": "0"}).status_code == 403
+    refused = client.post(reverse("dashboard:switch", args=["f"]), {"enabled": "0"})
+    assert refused.status_code == 403 and b"Not allowed" in refused.content
     assert Flag.objects.get(key="f").enabled is True
 
 
@@ -225,3 +232,44 @@ def test_xss_in_description_renders_as_text(editor_client):
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
         assert "<b>x</b>" not in html
+
+
+def test_schedule_environments_and_guardrails_are_saved(editor_client):
+    services.create_flag("f")
+    data = form_data(
+        "f",
+        start_at="2030-01-02T03:04",
+        end_at="2030-02-01T00:00",
+        environments="production, staging",
+        tags="a, b",
+        error_threshold="5",
+        performance_baseline="0.25",
+        pinned_variants="",
+    )
+    assert editor_client.post(reverse("dashboard:detail", args=["f"]), data).status_code == 302
+    flag = Flag.objects.get(key="f")
+    assert flag.start_at.isoformat() == "2030-01-02T03:04:00+00:00"
+    assert flag.environments == ["production", "staging"] and flag.tags == ["a", "b"]
+    assert (flag.error_threshold, flag.performance_baseline) == (5, 0.25)
+    page = editor_client.get(reverse("dashboard:detail", args=["f"])).content.decode()
+    assert 'value="2030-01-02T03:04:00"' in page
+
+
+def test_saving_another_field_keeps_a_schedule_to_the_second(editor_client):
+    services.create_flag("f", start_at="2030-01-02T03:04:05+00:00", description="two\nlines ")
+    data = form_data("f", owner="me")
+    data["description"] = "two\r\nlines "  # as a browser sends a textarea
+    response = editor_client.post(reverse("dashboard:detail", args=["f"]), data)
+    assert response.status_code == 302
+    entry = AuditEntry.objects.filter(flag_key="f").first()
+    changed = {k for k in entry.after if entry.after.get(k) != entry.before.get(k)}
+    assert changed == {"owner", "version"}
+    assert Flag.objects.get(key="f").start_at.isoformat() == "2030-01-02T03:04:05+00:00"
+
+
+def test_schedule_end_before_start_is_a_field_error(editor_client):
+    services.create_flag("f")
+    data = form_data("f", start_at="2030-02-01T00:00", end_at="2030-01-01T00:00")
+    response = editor_client.post(reverse("dashboard:detail", args=["f"]), data)
+    assert response.status_code == 400
+    assert "end_at" in response.context["form"].errors

@@ -56,6 +56,8 @@ def variant(
     key: str, who: Any = None, *, default: str | None = None, environment: str | None = None, **attributes: Any
 ) -> str | None:
     """The variant of ``key`` served to ``who``, or ``default`` when the flag is off or has none."""
+    if type(who) is str and not attributes and environment is None:
+        return variant_for(key, Context(who), default)  # the common case, kept short
     try:
         context = build_context(who, environment, attributes)
     except Exception:

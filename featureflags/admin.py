@@ -243,6 +243,10 @@ class FlagAdminForm(forms.ModelForm):
         if self.instance.pk is not None:
             self.fields["expected_version"].initial = self.instance.version
 
+    def clean_description(self) -> str:
+        # Browsers send a textarea's line breaks as CRLF: keep the stored text unchanged.
+        return self.cleaned_data["description"].replace("\r\n", "\n")
+
     def validate_unique(self) -> None:
         pass  # the service layer checks the key, with its own message
 

@@ -85,6 +85,15 @@ def test_bad_percentage_is_a_field_error(admin_client):
     assert "percentage" in response.context["adminform"].form.errors
 
 
+def test_saving_unchanged_is_not_a_change(admin_client):
+    flag = services.create_flag("f", description="two\nlines", start_at="2030-01-02T03:04:05+00:00")
+    data = admin_data(flag, **{"start_at_0": "2030-01-02", "start_at_1": "03:04:05"})
+    data["description"] = "two\r\nlines"
+    assert admin_client.post(reverse("admin:featureflags_flag_change", args=[flag.pk]), data).status_code == 302
+    assert AuditEntry.objects.filter(flag_key="f").count() == 1  # only the creation
+    assert Flag.objects.get(key="f").version == flag.version
+
+
 def test_change_then_stale_change_is_refused(admin_client):
     flag = services.create_flag("f")
     url = reverse("admin:featureflags_flag_change", args=[flag.pk])

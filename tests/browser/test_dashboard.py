@@ -171,7 +171,7 @@ def test_upload_shows_progress_and_the_new_count(new_context):
     content = "".join(f"u{i}\n" for i in range(20_000)).encode()
     page.set_input_files("#file", files=[{"name": "ids.txt", "mimeType": "text/plain", "buffer": content}])
     page.click("form[data-upload] button[type=submit]")
-    expect(page.locator("[data-count]")).to_have_text("20000")
+    expect(page.locator("[data-count]")).to_have_text("20,000")
     expect(page.locator(".msg-success")).to_contain_text("20,000")
     # One bad line: the message says which, and nothing changes.
     page.set_input_files("#file", files=[{"name": "bad.txt", "mimeType": "text/plain", "buffer": b"a\n\x01b\n"}])

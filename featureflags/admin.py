@@ -16,7 +16,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -162,8 +162,8 @@ class _ServiceWrite:
 
     prefix = "featureflags-service-write"
 
-    def __init__(self, model_admin: FlagAdmin, request, obj: Flag, change: bool, formsets: list) -> None:
-        self.model_admin, self.request, self.obj, self.change = model_admin, request, obj, change
+    def __init__(self, request, obj: Flag, change: bool, formsets: list) -> None:
+        self.request, self.obj, self.change = request, obj, change
         self.formsets = formsets
         self._errors: list[str] = []
         self.forms: list = []
@@ -303,7 +303,7 @@ class FlagAdmin(admin.ModelAdmin):
         formsets, inline_instances = super()._create_formsets(request, obj, change)
         if request.method == "POST":
             # No inline instance pairs with it, so the admin never renders it.
-            writer = _ServiceWrite(self, request, obj, change, list(formsets))
+            writer = _ServiceWrite(request, obj, change, list(formsets))
             request._featureflags_writer = writer
             formsets.append(writer)
         return formsets, inline_instances
@@ -349,17 +349,20 @@ class FlagAdmin(admin.ModelAdmin):
         if flag.pk is None:
             return "—"
         listing = reverse("admin:featureflags_flaguser_changelist")
-        return format_html(
-            '<a href="{}?flag={}">{} users</a> · <a href="{}?flag={}&excluded__exact=1">{} excluded</a> · '
-            '<a href="{}">edit, upload or download in the dashboard</a>',
+        html = format_html(
+            '<a href="{}?flag={}">{} users</a> · <a href="{}?flag={}&excluded__exact=1">{} excluded</a>',
             listing,
             flag.key,
             user_count(flag),
             listing,
             flag.key,
             user_count(flag, excluded=True),
-            reverse("dashboard:users", args=[flag.key]),
         )
+        try:  # the dashboard app is optional
+            dashboard = reverse("dashboard:users", args=[flag.key])
+        except NoReverseMatch:
+            return html
+        return format_html('{} · <a href="{}">edit, upload or download in the dashboard</a>', html, dashboard)
 
     @admin.action(description=_("Switch on the selected flags"), permissions=["change"])
     def switch_on(self, request, queryset: QuerySet[Flag]) -> None:

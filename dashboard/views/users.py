@@ -45,6 +45,7 @@ def user_list(request: HttpRequest, key: str) -> HttpResponse:
         entries = entries.filter(user_id__icontains=query)
     page_obj = Paginator(entries.values_list("user_id", flat=True), PER_PAGE).get_page(request.GET.get("page"))
     css, words = state_of(flag)
+    counts = {False: user_count(flag), True: user_count(flag, excluded=True)}
     return page(
         request,
         "dashboard/users.html",
@@ -58,9 +59,9 @@ def user_list(request: HttpRequest, key: str) -> HttpResponse:
             "list_name": "excluded" if excluded else "users",
             "page_obj": page_obj,
             "q": query,
-            "count": user_count(flag, excluded),
-            "user_count": user_count(flag),
-            "excluded_count": user_count(flag, excluded=True),
+            "count": counts[excluded],
+            "user_count": counts[False],
+            "excluded_count": counts[True],
             "max_ids": MAX_UPLOAD_IDS,
             "querystring": querystring(request),
         },

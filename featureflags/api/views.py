@@ -26,6 +26,7 @@ from .models import Scope
 from .permissions import actor_of
 
 TEXT_TYPES = ("text/plain", "text/csv")
+MAX_IDS_PER_REQUEST = 1_000_000
 
 
 class Pages(PageNumberPagination):
@@ -206,9 +207,13 @@ def _ids_from_request(request) -> tuple[Iterator[str] | list[str], bool]:
 
 def _lines(stream) -> Iterator[str]:
     # Django's request reads its body as a stream: a million ids never sit in memory at once.
+    count = 0
     for raw in stream:
         line = raw.decode("utf-8", errors="replace").strip() if isinstance(raw, bytes) else raw.strip()
         if line:
+            count += 1
+            if count > MAX_IDS_PER_REQUEST:  # raised inside the write's transaction: nothing is kept
+                raise ValidationError({"users": [f"At most {MAX_IDS_PER_REQUEST:,} ids in one request."]})
             yield line
 
 

@@ -98,6 +98,17 @@ def test_users_streamed_text_body(writer, flag):
     assert bad.status_code == 400 and "line 2" in bad.json()["fields"]["users"][0]
 
 
+def test_too_many_ids_change_nothing(writer, flag, monkeypatch):
+    from featureflags.api import views
+
+    monkeypatch.setattr(views, "MAX_IDS_PER_REQUEST", 10)
+    response = writer.generic(
+        "POST", "/api/flags/new_ui/users/", "\n".join(map(str, range(11))), content_type="text/plain"
+    )
+    assert response.status_code == 400 and "users" in response.json()["fields"]
+    assert not FlagUser.objects.filter(flag__key="new_ui").exists()
+
+
 @pytest.mark.slow
 def test_a_million_ids_in_one_streamed_request(writer, flag):
     body = "\n".join(str(i) for i in range(1_000_000))

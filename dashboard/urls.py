@@ -14,7 +14,10 @@ urlpatterns = [
     path("experiments/", experiments.experiment_list, name="experiments"),
     path("<str:key>/experiment/", experiments.experiment_detail, name="experiment"),
     path("<str:key>/experiment/<str:kind>.csv", experiments.experiment_export, name="experiment_export"),
-    path("<str:key>/", flags.flag_detail, name="detail"),
+    # A flag's page lives under "settings/" so that flags called "new", "stale" or "experiments"
+    # still have one; "/flags/<key>/" redirects there for every other key.
+    path("<str:key>/settings/", flags.flag_detail, name="detail"),
+    path("<str:key>/", flags.flag_short_url, name="detail_short"),
     path("<str:key>/switch/", flags.flag_switch, name="switch"),
     path("<str:key>/users/", users.user_list, name="users"),
     path("<str:key>/users/upload/", users.user_upload, name="users_upload"),

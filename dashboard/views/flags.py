@@ -95,6 +95,10 @@ def flag_create(request: HttpRequest) -> HttpResponse:
     return page(request, "dashboard/flag_create.html", {"nav": "flags", "form": form})
 
 
+def flag_short_url(request: HttpRequest, key: str) -> HttpResponse:
+    return redirect("dashboard:detail", key=key)
+
+
 @staff_required(can_view)
 def flag_detail(request: HttpRequest, key: str) -> HttpResponse:
     flag = get_flag(key, relations=True)

@@ -40,7 +40,7 @@ def test_operator_journey(new_context, live_server):
     page.fill("#id_owner", "payments")
     page.fill("#id_description", "The one-page checkout.")
     page.click("button:has-text('Create flag')")
-    expect(page).to_have_url(re.compile(r"/flags/new_checkout/$"))
+    expect(page).to_have_url(re.compile(r"/flags/new_checkout/settings/$"))
     expect(page.locator(".state-big")).to_have_text("OFF")
 
     # Set 30 % (the slider follows the number), then switch on.

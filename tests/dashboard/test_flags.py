@@ -273,3 +273,11 @@ def test_schedule_end_before_start_is_a_field_error(editor_client):
     response = editor_client.post(reverse("dashboard:detail", args=["f"]), data)
     assert response.status_code == 400
     assert "end_at" in response.context["form"].errors
+
+
+@pytest.mark.parametrize("key", ["new", "stale", "experiments"])
+def test_a_flag_named_like_a_dashboard_page_still_has_its_page(editor_client, key):
+    services.create_flag(key, description="mine")
+    response = editor_client.get(reverse("dashboard:detail", args=[key]))
+    assert response.status_code == 200 and response.context["flag"].key == key
+    assert editor_client.get(f"/flags/checkout_{key}/").status_code == 302

@@ -13,6 +13,21 @@ from .store import runtime
 
 logger = logging.getLogger("featureflags")
 
+# Contexts of bare string ids, shared: a Context is immutable and building one
+# costs more than the rest of a check. Bounded by clearing when full.
+_ID_CONTEXTS: dict[str, Context] = {}
+_ID_CONTEXTS_MAX = 10_000
+
+
+def context_of_id(user_id: str) -> Context:
+    """The (shared) context of a bare user id."""
+    context = _ID_CONTEXTS.get(user_id)
+    if context is None:
+        if len(_ID_CONTEXTS) >= _ID_CONTEXTS_MAX:
+            _ID_CONTEXTS.clear()
+        context = _ID_CONTEXTS[user_id] = Context(user_id)
+    return context
+
 
 def is_enabled(
     key: str, who: Any = None, *, default: bool = False, environment: str | None = None, **attributes: Any
@@ -26,7 +41,7 @@ def is_enabled(
     >>> is_enabled("new_ui", 42, region="US")
     """
     if type(who) is str and not attributes and environment is None:
-        context: Context | None = Context(who)  # the common case, kept short
+        context: Context | None = _ID_CONTEXTS.get(who) or context_of_id(who)  # the common case, kept short
     else:
         try:
             context = build_context(who, environment, attributes)
@@ -43,7 +58,7 @@ def is_enabled_for(key: str, context: Context | None, default: bool = False) -> 
         if forced is not None:
             return forced.enabled
     try:  # free in Python 3.11 unless raised: a bug must cost a flag, never a page
-        enabled = runtime.current().is_enabled(key, context, default)
+        enabled = (runtime._snapshot or runtime.current()).is_enabled(key, context, default)
     except Exception:
         logger.exception("featureflags: evaluating %r failed", key)
         return default
@@ -57,7 +72,7 @@ def variant(
 ) -> str | None:
     """The variant of ``key`` served to ``who``, or ``default`` when the flag is off or has none."""
     if type(who) is str and not attributes and environment is None:
-        return variant_for(key, Context(who), default)  # the common case, kept short
+        return variant_for(key, _ID_CONTEXTS.get(who) or context_of_id(who), default)  # the common case
     try:
         context = build_context(who, environment, attributes)
     except Exception:

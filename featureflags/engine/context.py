@@ -54,7 +54,8 @@ class Context:
         return self.attributes.get(name)
 
     def replace(self, **changes: Any) -> Context:
-        fields = {name: getattr(self, name) for name in self.__slots__}
+        """A plain Context with some fields changed (subclasses' extra slots are not carried)."""
+        fields = {name: getattr(self, name) for name in Context.__slots__}
         fields.update(changes)
         return Context(**fields)
 

@@ -9,6 +9,8 @@ from featureflags.cli import subcommands
 
 class Command(BaseCommand):
     help = "Manage feature flags: list, show, create, enable, kill, explain, import, export, ..."
+    # Operators reach for this at 3 a.m.: W001's code scan is noise here (run `check` for it).
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("--actor", help="Who to name in the audit log (default: cli:<login>).")

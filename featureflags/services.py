@@ -604,9 +604,7 @@ def apply_definitions(
                 excluded = field == "excluded_users"
                 FlagUser.objects.filter(flag=flag, excluded=excluded)._raw_delete(FlagUser.objects.db)
                 for batch in _batches(ids):
-                    FlagUser.objects.bulk_create(
-                        [FlagUser(flag=flag, user_id=u, excluded=excluded) for u in batch], ignore_conflicts=True
-                    )
+                    _insert_user_ids(flag, batch, excluded)
             version = _bump(flag)
             if lists:
                 Flag.objects.filter(pk=flag.pk).update(users_version=version)

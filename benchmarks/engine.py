@@ -104,6 +104,13 @@ def main() -> None:
 
     floor = per_call_us(floor_check(), number)
     context = Context("12345", {"region": "US", "app_version": "2.1.0"})
+    attributes = {"region": "US", "app_version": "2.1.0"}
+    fresh_ids = iter(range(10**12, 10**13))
+
+    def fresh_context() -> Context:
+        # Includes building a Context (~0.3 us): the figure a never-seen visitor costs.
+        return Context(str(next(fresh_ids)), attributes)
+
     rows = [
         ("floor: dict lookup + crc32 % 100", floor),
         ("percentage flag, is_enabled(key, id)", per_call_us(lambda: is_enabled("pct", "12345"), number)),
@@ -112,6 +119,10 @@ def main() -> None:
         (
             "1M users + 3 rules + 2 constraints, not listed",
             per_call_us(lambda: is_enabled("big", context), number),
+        ),
+        (
+            "1M users + 3 rules + 2 constraints, a new id each call",
+            per_call_us(lambda: is_enabled("big", fresh_context()), number),
         ),
         (
             "1M users + 3 rules + 2 constraints, listed",

@@ -42,6 +42,8 @@ def is_enabled(
     """
     if type(who) is str and not attributes and environment is None:
         context: Context | None = _ID_CONTEXTS.get(who) or context_of_id(who)  # the common case, kept short
+    elif isinstance(who, Context) and not attributes and environment is None:
+        context = who
     else:
         try:
             context = build_context(who, environment, attributes)

@@ -6,6 +6,8 @@ from collections.abc import Callable, Sequence
 
 import re2
 
+# How many ids' rule results each flag remembers (bounded: cleared when full).
+RECENT_IDS = 1024
 _OPTIONS = re2.Options()
 _OPTIONS.never_capture = True
 _OPTIONS.log_errors = False
@@ -29,7 +31,7 @@ def check_pattern(pattern: str, index: int = 0) -> None:
         raise RuleError(index, pattern, text.decode() if isinstance(text, bytes) else str(text)) from exc
 
 
-def compile_rules(patterns: Sequence[str]) -> Callable[[str], list[int]] | None:
+def compile_rules(patterns: Sequence[str]) -> Callable[[str], tuple[int, ...]] | None:
     """One RE2 set searching all patterns at once; returns the indexes that match.
 
     A set costs one pass over the id whatever the number of rules.
@@ -46,8 +48,15 @@ def compile_rules(patterns: Sequence[str]) -> Callable[[str], list[int]] | None:
     regex_set.Compile()
     # The pybind object under the wrapper takes bytes directly: a third less per check.
     match = getattr(regex_set, "_set", regex_set).Match
+    # A user's requests ask about the same id again and again: remember recent answers.
+    recent: dict[str, tuple[int, ...]] = {}
 
-    def matching_rules(user_id: str) -> list[int] | None:
-        return match(user_id.encode("utf-8"))
+    def matching_rules(user_id: str) -> tuple[int, ...]:
+        result = recent.get(user_id)
+        if result is None:
+            if len(recent) >= RECENT_IDS:
+                recent.clear()
+            result = recent[user_id] = tuple(match(user_id.encode("utf-8", "backslashreplace")) or ())
+        return result
 
     return matching_rules

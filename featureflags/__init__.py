@@ -13,6 +13,7 @@ from typing import Any
 __version__ = "0.1.0"
 __all__ = ["Context", "Decision", "Reason", "evaluate", "explain", "is_enabled", "monitor", "report_error", "variant"]
 __all__ += ["feedback", "track"]  # featureflags.experiments
+__all__ += ["warm_up"]  # featureflags.warmup
 
 _LAZY = {
     "is_enabled": "featureflags.decisions",
@@ -26,6 +27,7 @@ _LAZY = {
     "monitor": "featureflags.guardrails",
     "track": "featureflags.experiments.goals",
     "feedback": "featureflags.experiments.feedback",
+    "warm_up": "featureflags.warmup",
 }
 
 

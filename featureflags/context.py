@@ -10,7 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar, copy_context
 from typing import Any
 
+from django.core import signing
 from django.core.signals import setting_changed
+from django.http import HttpRequest
 
 from .conf import flag_settings
 from .engine import Context
@@ -28,6 +30,8 @@ def build_context(
     who: Any = None, environment: str | None = None, attributes: Mapping[str, Any] | None = None
 ) -> Context | None:
     """The context for ``who``; None (the global question) when nothing at all is given."""
+    if isinstance(who, HttpRequest) and not attributes and environment is None:
+        return context_from_request(who)  # is_enabled(key, request): the middleware's context, no other test
     if who is None and not attributes and environment is None:
         return None
     if isinstance(who, Context):
@@ -188,9 +192,24 @@ VERIFIED_COOKIES_KEPT = 10_000
 _verified_cookies: dict[str, str] = {}
 
 
+def signed_anonymous_id(cookie: str, anonymous_id: str) -> str:
+    """The cookie value for a new visitor's id, as ``response.set_signed_cookie`` makes it.
+
+    >>> response.set_cookie(cookie, signed_anonymous_id(cookie, "0123abcd"))
+    """
+    signer = _cookie_signers.get(cookie)
+    if signer is None:  # building a signer derives its key: once per process, not per new visitor
+        signer = _cookie_signers[cookie] = signing.get_cookie_signer(salt=cookie + ANONYMOUS_COOKIE_SALT)
+    return signer.sign(anonymous_id)
+
+
+_cookie_signers: dict[str, signing.Signer] = {}
+
+
 def _forget_verified_cookies(*, setting: str, **kwargs: Any) -> None:
-    if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "FEATUREFLAGS"):
+    if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "SIGNING_BACKEND", "FEATUREFLAGS"):
         _verified_cookies.clear()
+        _cookie_signers.clear()
 
 
 setting_changed.connect(_forget_verified_cookies)
@@ -205,9 +224,7 @@ def _accepted_language(meta: Mapping[str, Any]) -> str | None:
 def _build_off_the_loop(request: Any) -> Context:
     """Build a request's context; inside an event loop (an async view), in a worker thread,
     because reading ``request.user`` may query the database, which Django forbids in async code."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
+    if asyncio._get_running_loop() is None:  # the usual sync request; get_running_loop() would raise
         return _request_context(request, new_anonymous_id=True)
     if getattr(request, "_cached_user", None) is not None and flag_settings.CONTEXT is None:
         return _request_context(request, new_anonymous_id=True)  # the user is loaded already: no query

@@ -60,7 +60,10 @@ def is_enabled_for(key: str, context: Context | None, default: bool = False) -> 
         if forced is not None:
             return forced.enabled
     try:  # free in Python 3.11 unless raised: a bug must cost a flag, never a page
-        enabled = (runtime._snapshot or runtime.current()).is_enabled(key, context, default)
+        snapshot = runtime._snapshot  # `or` would call Snapshot.__len__ on every check
+        if snapshot is None:
+            snapshot = runtime.current()
+        enabled = snapshot.is_enabled(key, context, default)
     except Exception:
         logger.exception("featureflags: evaluating %r failed", key)
         return default

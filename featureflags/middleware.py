@@ -19,7 +19,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 
 from .conf import flag_settings
-from .context import ANONYMOUS_COOKIE_SALT, RequestContext, current_context
+from .context import RequestContext, current_context, signed_anonymous_id
 from .decisions import evaluate_for, is_enabled_for, variant_for
 from .engine import Context, Decision
 
@@ -37,7 +37,7 @@ class RequestFlags:
         self.context = context
 
     def __getattr__(self, key: str) -> bool:
-        if key.startswith("__"):
+        if key[:2] == "__":
             raise AttributeError(key)  # copy, pickle and friends probe dunders
         return is_enabled_for(key, self.context)
 
@@ -101,12 +101,14 @@ class FeatureFlagsMiddleware:
 
     @staticmethod
     def finish(request: Any, response: Any) -> Any:
-        anonymous_id = getattr(request, "_featureflags_new_anonymous_id", None)
-        if anonymous_id is not None and flag_settings.ANONYMOUS_COOKIE:
-            response.set_signed_cookie(
-                flag_settings.ANONYMOUS_COOKIE,
-                anonymous_id,
-                salt=ANONYMOUS_COOKIE_SALT,
+        anonymous_id = request.__dict__.get("_featureflags_new_anonymous_id")  # set once, when a check built it
+        if anonymous_id is None:
+            return response
+        cookie = flag_settings.ANONYMOUS_COOKIE
+        if cookie:
+            response.set_cookie(
+                cookie,
+                signed_anonymous_id(cookie, anonymous_id),
                 max_age=flag_settings.ANONYMOUS_COOKIE_MAX_AGE,
                 httponly=True,
                 secure=request.is_secure(),

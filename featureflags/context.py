@@ -13,6 +13,7 @@ from typing import Any
 from django.core import signing
 from django.core.signals import setting_changed
 from django.http import HttpRequest
+from django.utils.functional import LazyObject, empty
 
 from .conf import flag_settings
 from .engine import Context
@@ -145,6 +146,7 @@ def context_from_request(request: Any) -> Context:
 def _request_context(request: Any, new_anonymous_id: bool) -> Context:
     user = getattr(request, "user", None)
     try:
+        user = _unwrapped(user)
         user_id = user_id_of(user)
         attributes = user_attributes(user) if user is not None else {"is_authenticated": False}
     except Exception:  # e.g. the session store is down: the visitor is treated as anonymous
@@ -165,6 +167,15 @@ def _request_context(request: Any, new_anonymous_id: bool) -> Context:
         except Exception:
             logger.exception("featureflags: the CONTEXT hook failed")
     return Context(user_id=user_id, anonymous_id=anonymous_id, attributes=attributes)
+
+
+def _unwrapped(user: Any) -> Any:
+    # request.user is a SimpleLazyObject: each attribute read through it costs a proxy call.
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        return user._wrapped
+    return user
 
 
 def read_anonymous_id(request: Any) -> str | None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.http import HttpRequest
+
 from . import overrides, usage
-from .context import build_context
+from .context import build_context, context_from_request
 from .engine import Context, Decision, Explanation, Reason, Step
 from .experiments import exposures
 from .store import runtime
@@ -44,6 +46,10 @@ def is_enabled(
         context: Context | None = _ID_CONTEXTS.get(who) or context_of_id(who)  # the common case, kept short
     elif isinstance(who, Context) and not attributes and environment is None:
         context = who
+    elif isinstance(who, HttpRequest) and not attributes and environment is None:
+        context = who.__dict__.get("_featureflags_context")  # the middleware's: is_enabled(key, request)
+        if context is None:
+            context = context_from_request(who)
     else:
         try:
             context = build_context(who, environment, attributes)

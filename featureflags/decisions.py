@@ -7,28 +7,16 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from . import overrides, usage
+from . import id_checks, overrides, usage
 from .context import build_context, context_from_request
 from .engine import Context, Decision, Explanation, Reason, Step
+from .engine.by_id import context_of_id
 from .experiments import exposures
 from .store import runtime
 
 logger = logging.getLogger("featureflags")
-
-# Contexts of bare string ids, shared: a Context is immutable and building one
-# costs more than the rest of a check. Bounded by clearing when full.
-_ID_CONTEXTS: dict[str, Context] = {}
-_ID_CONTEXTS_MAX = 10_000
-
-
-def context_of_id(user_id: str) -> Context:
-    """The (shared) context of a bare user id."""
-    context = _ID_CONTEXTS.get(user_id)
-    if context is None:
-        if len(_ID_CONTEXTS) >= _ID_CONTEXTS_MAX:
-            _ID_CONTEXTS.clear()
-        context = _ID_CONTEXTS[user_id] = Context(user_id)
-    return context
+_ID_CHECKS = id_checks.checks
+_ID_VARIANTS = id_checks.variants
 
 
 def is_enabled(
@@ -43,7 +31,18 @@ def is_enabled(
     >>> is_enabled("new_ui", 42, region="US")
     """
     if type(who) is str and not attributes and environment is None:
-        context: Context | None = _ID_CONTEXTS.get(who) or context_of_id(who)  # the common case, kept short
+        entry = _ID_CHECKS.get(key)  # the commonest check: see featureflags/id_checks.py
+        if entry is not None and who.isascii():
+            decide, hits = entry
+            try:  # free in Python 3.11 unless raised: a bug must cost a flag, never a page
+                enabled = decide(who)
+            except Exception:
+                logger.exception("featureflags: evaluating %r failed", key)
+                return default
+            hits[0] += 1  # usage counting (featureflags.usage)
+            return enabled
+        _prepare_id_check(key)
+        context: Context | None = context_of_id(who)
     elif isinstance(who, Context) and not attributes and environment is None:
         context = who
     elif isinstance(who, HttpRequest) and not attributes and environment is None:
@@ -57,6 +56,20 @@ def is_enabled(
             logger.exception("featureflags: cannot build a context for %r", key)
             return default
     return is_enabled_for(key, context, default)
+
+
+def _prepare_id_check(key: str) -> None:
+    """Build the fast-path entries of ``key`` for bare user ids, when it can take that path."""
+    built_at = id_checks.generation
+    snapshot = runtime._snapshot
+    if snapshot is None or overrides.active or key not in snapshot:
+        return
+    hits = usage.counter_for(key)
+    if hits is None:
+        return
+    decide = snapshot.id_decider(key)
+    id_checks.keep(_ID_CHECKS, key, (decide, hits), built_at)
+    id_checks.keep(_ID_VARIANTS, key, (snapshot.id_variant(key), hits), built_at)
 
 
 def is_enabled_for(key: str, context: Context | None, default: bool = False) -> bool:
@@ -83,7 +96,22 @@ def variant(
 ) -> str | None:
     """The variant of ``key`` served to ``who``, or ``default`` when the flag is off or has none."""
     if type(who) is str and not attributes and environment is None:
-        return variant_for(key, _ID_CONTEXTS.get(who) or context_of_id(who), default)  # the common case
+        entry = _ID_VARIANTS.get(key)
+        if entry is not None and who.isascii():
+            choose, hits = entry
+            try:
+                chosen = choose(who)
+            except Exception:
+                logger.exception("featureflags: evaluating %r failed", key)
+                return default
+            hits[0] += 1
+            if chosen is None:
+                return default
+            if exposures.active:
+                exposures.record(key, chosen, context_of_id(who))
+            return chosen
+        _prepare_id_check(key)
+        return variant_for(key, context_of_id(who), default)
     try:
         context = build_context(who, environment, attributes)
     except Exception:
@@ -103,6 +131,11 @@ def variant_for(key: str, context: Context | None, default: str | None = None) -
     except Exception:
         logger.exception("featureflags: evaluating %r failed", key)
         return default
+    return _served(key, chosen, default, context)
+
+
+def _served(key: str, chosen: str | None, default: str | None, context: Context | None) -> str | None:
+    """Count a variant check and its exposure; the variant, or ``default`` when none is served."""
     if usage.active:
         usage.record(key, chosen is not None)
     if chosen is not None and exposures.active:  # experiment exposures (featureflags.experiments)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from types import MappingProxyType
 
+from . import id_checks
 from .engine import Decision, Reason
 
 _EMPTY: Mapping[str, Decision] = MappingProxyType({})
@@ -34,6 +35,7 @@ def push(key: str, enabled: bool, variant: str | None = None) -> Token:
     token = _overrides.set(MappingProxyType({**_overrides.get(), key: forced}))
     with _lock:
         active += 1
+    id_checks.forget()  # the fast path of is_enabled(key, "42") knows no overrides
     return token
 
 

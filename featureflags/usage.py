@@ -1,6 +1,6 @@
 """How often each flag is evaluated, and when it last was.
 
-A check adds one to an in-process dict (no lock, no I/O); the flusher thread
+A check adds one to its flag's in-process cell (no lock, no I/O); the flusher thread
 sends the counts to Redis every ``USAGE_FLUSH_INTERVAL`` in one pipelined round
 trip. Redis keeps, under the prefix ``P``: ``P:usage:count`` (hash, key -> total),
 ``P:usage:last`` (hash, key -> unix time of the last flush that saw it), and
@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 from django.core.signals import setting_changed
 
+from . import id_checks
 from .conf import flag_settings
 from .guardrails.attribution import note
 
@@ -31,8 +32,9 @@ DAY_KEY_TTL = 40 * 86400
 
 # Read by decisions on every check: while True, record() is called.
 active: bool = True
-# This process's counts since the last flush.
-counts: dict[str, int] = {}
+# This process's counts since the last flush: key -> a one-item list, a cell the
+# fast path of decisions (featureflags/id_checks.py) keeps and adds to without a lookup.
+cells: dict[str, list[int]] = {}
 # Flags whose "on" evaluations the guardrail middleware attributes errors to.
 watched: frozenset[str] = frozenset()
 _attribution = False
@@ -51,9 +53,32 @@ class Usage:
     last_evaluated: datetime | None
 
 
+def cell(key: str) -> list[int]:
+    """The count cell of ``key`` (created on first use)."""
+    found = cells.get(key)
+    return cells.setdefault(key, [0]) if found is None else found
+
+
+def counter_for(key: str) -> list[int] | None:
+    """The cell a fast-path check of ``key`` adds to: a throwaway one when counting is off,
+    None when the check cannot take the fast path (guardrails watch ``key``: each check is noted)."""
+    if record is _bootstrap:
+        configure()
+    if key in watched:
+        return None
+    return cell(key) if record is _record else [0]
+
+
+def pending() -> dict[str, int]:
+    """This process's counts not flushed yet."""
+    return {key: found[0] for key, found in list(cells.items()) if found[0]}
+
+
 def _record(key: str, enabled: bool) -> None:
-    c = counts
-    c[key] = c.get(key, 0) + 1
+    found = cells.get(key)
+    if found is None:
+        found = cell(key)
+    found[0] += 1
     if enabled and key in watched:
         note(key)
 
@@ -79,6 +104,7 @@ def configure() -> None:
     counting = bool(flag_settings.USAGE_COUNTING)
     active = counting or _attribution
     record = _record if counting else _attribute_only
+    id_checks.forget()
     if active:
         from .guardrails import flusher
 
@@ -91,6 +117,7 @@ def enable_attribution() -> None:
     _attribution = True
     active = True
     record = _bootstrap
+    id_checks.forget()
 
 
 def attributing() -> bool:
@@ -106,15 +133,21 @@ def update_watched(table) -> None:
         watched = frozenset(key for key, limits in table.items() if limits.error_threshold is not None)
     else:
         watched = frozenset(chosen)
+    id_checks.forget()
 
 
 def flush(client, prefix: str) -> None:
     """Send this process's counts (to Redis, or into the in-process totals without Redis)."""
-    global counts
-    batch, counts = counts, {}
-    if batch:
-        known = _known_keys()
-        batch = {key: n for key, n in batch.items() if key in known}  # unknown keys could be anything a client sent
+    known = _known_keys()
+    batch = {}
+    for key, found in list(cells.items()):
+        if key not in known:  # unknown keys could be anything a client sent
+            del cells[key]
+            continue
+        n = found[0]
+        if n:
+            found[0] -= n  # not n = 0: an increment racing with us stays for the next flush
+            batch[key] = n
     if not batch:
         return
     now = time.time()
@@ -136,7 +169,7 @@ def flush(client, prefix: str) -> None:
     except Exception as exc:
         logger.warning("featureflags: usage counts not sent, Redis failed (%s); kept for the next flush", exc)
         for key, n in batch.items():
-            counts[key] = counts.get(key, 0) + n
+            cell(key)[0] += n
 
 
 def _known_keys():
@@ -184,11 +217,12 @@ def get_usage(keys: Iterable[str] | None = None) -> dict[str, Usage]:
 
 def reset() -> None:
     """Forget this process's counts and re-read the settings at the next check (tests, fork, settings)."""
-    global counts, active, record, watched
-    counts = {}
+    global cells, active, record, watched
+    cells = {}
     watched = frozenset()
     active = True
     record = _bootstrap
+    id_checks.forget()
     with _local_lock:
         _local.clear()
 

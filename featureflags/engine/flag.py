@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Mapping
 from itertools import accumulate
 from typing import Any
@@ -132,21 +133,22 @@ class CompiledFlag:
         """The variant served when the flag is on for ``context``."""
         if not self.variant_names:
             return None
-        if context is not None and context.user_id is not None and self.pinned:
-            pinned = self.pinned.get(context.user_id)
+        user_id = context.user_id if context is not None else None
+        return self.variant_of(user_id, (self.sticky_value(context) if context is not None else None) or "")
+
+    def variant_of(self, user_id: str | None, value: str) -> str:
+        """The variant of a flag with variants for ``user_id`` (pins) and sticky ``value`` ("" for none)."""
+        if user_id is not None and self.pinned:
+            pinned = self.pinned.get(user_id)
             if pinned is not None:
                 return pinned
-        value = (self.sticky_value(context) if context is not None else None) or ""
         if self.bucketing == "crc32":
             target = signed_crc32(value) % self.total_weight + 1
         elif self.bucketing == "crc32_inv":
             target = unsigned_crc32(value) % self.total_weight + 1
         else:
             target = variant_target(self.salt_prefix, value, self.total_weight)
-        for name, bound in zip(self.variant_names, self.variant_bounds):
-            if bound >= target:
-                return name
-        return self.variant_names[-1]  # unreachable: the last bound is the total
+        return self.variant_names[bisect_left(self.variant_bounds, target)]  # the first bound >= target
 
     def __repr__(self) -> str:
         return f"<CompiledFlag {self.key!r} enabled={self.enabled} percentage={self.percentage}>"

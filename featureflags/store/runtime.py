@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from typing import Any
 
+from .. import id_checks
 from ..conf import flag_settings
 from ..engine import CompiledFlag, Snapshot
 from ..engine.idset import IdSet
@@ -70,6 +71,7 @@ def status() -> dict[str, Any]:
 def _set_snapshot(snapshot: Snapshot | None) -> None:
     global _snapshot
     _snapshot = snapshot
+    id_checks.forget()  # after the swap: see featureflags/id_checks.py
 
 
 class _State:

@@ -251,3 +251,16 @@ def test_engine_agrees_with_a_plain_reading_of_the_contract(definitions, context
         assert snapshot.is_enabled(key, context) is decision.enabled
         assert snapshot.variant(key, context) == decision.variant
         assert snapshot.explain(key, context).decision == decision
+
+
+@settings(max_examples=300, deadline=None)
+@given(definitions=flag_sets(), environment=st.sampled_from([None, "prod", "dev"]))
+def test_bare_id_fast_path_agrees_with_the_contract(definitions, environment):
+    """engine/by_id.py: each flag specialised to a bare user id decides as the contract does."""
+    snapshot = Snapshot.from_definitions(definitions.values(), environment=environment)
+    assert snapshot.id_decider("missing") is None and snapshot.id_variant("missing") is None
+    for key in definitions:
+        decide, choose = snapshot.id_decider(key), snapshot.id_variant(key)
+        for user_id in IDS:
+            enabled, variant, _reason = reference(definitions, key, Context(user_id), environment)
+            assert (decide(user_id), choose(user_id)) == (enabled, variant), (key, user_id, definitions[key])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
+import os
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar, copy_context
@@ -144,9 +144,8 @@ def context_from_request(request: Any) -> Context:
 
 
 def _request_context(request: Any, new_anonymous_id: bool) -> Context:
-    user = getattr(request, "user", None)
     try:
-        user = _unwrapped(user)
+        user = _request_user(request)
         user_id = user_id_of(user)
         attributes = user_attributes(user) if user is not None else {"is_authenticated": False}
     except Exception:  # e.g. the session store is down: the visitor is treated as anonymous
@@ -158,7 +157,7 @@ def _request_context(request: Any, new_anonymous_id: bool) -> Context:
     attributes["language"] = getattr(request, "LANGUAGE_CODE", None) or _accepted_language(meta)
     anonymous_id = read_anonymous_id(request)
     if anonymous_id is None and user_id is None and new_anonymous_id:
-        anonymous_id = uuid.uuid4().hex
+        anonymous_id = os.urandom(16).hex()  # 128 random bits as uuid4().hex gives, without the UUID object
         request._featureflags_new_anonymous_id = anonymous_id  # the middleware sets the cookie
     hook = flag_settings.CONTEXT
     if hook is not None:
@@ -169,13 +168,35 @@ def _request_context(request: Any, new_anonymous_id: bool) -> Context:
     return Context(user_id=user_id, anonymous_id=anonymous_id, attributes=attributes)
 
 
-def _unwrapped(user: Any) -> Any:
-    # request.user is a SimpleLazyObject: each attribute read through it costs a proxy call.
-    if isinstance(user, LazyObject):
-        if user._wrapped is empty:
-            user._setup()
-        return user._wrapped
-    return user
+def _request_user(request: Any) -> Any:
+    """``request.user`` unwrapped (each read through its lazy proxy costs a call), loaded only if needed."""
+    user = getattr(request, "user", None)
+    if not isinstance(user, LazyObject):
+        return user
+    if user._wrapped is empty:
+        if _nobody_logged_in(request, user):
+            return _NOBODY
+        user._setup()
+    return user._wrapped
+
+
+def _nobody_logged_in(request: Any, user: LazyObject) -> bool:
+    """True when Django's AuthenticationMiddleware could only find AnonymousUser: its lazy user is
+    untouched and the request has no session (no key). Loading it would cost more than the flags."""
+    setup = user.__dict__.get("_setupfunc")
+    if getattr(setup, "__module__", None) != "django.contrib.auth.middleware":
+        return False  # another middleware's user: it may know someone without a session
+    session = request.__dict__.get("session")
+    return session is not None and getattr(session, "session_key", True) is None
+
+
+class _Nobody:
+    """What flags read of Django's AnonymousUser, without importing the auth models."""
+
+    is_authenticated = is_staff = is_superuser = False
+
+
+_NOBODY = _Nobody()
 
 
 def read_anonymous_id(request: Any) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.utils.cache import patch_vary_headers
 
 from .conf import flag_settings
 from .context import RequestContext, current_context, signed_anonymous_id
@@ -101,6 +102,9 @@ class FeatureFlagsMiddleware:
 
     @staticmethod
     def finish(request: Any, response: Any) -> Any:
+        context = request.__dict__.get("_featureflags_context")
+        if context is not None and context.is_built:  # the page may differ per visitor: shared caches must know
+            _vary_on_cookie(response)
         anonymous_id = request.__dict__.get("_featureflags_new_anonymous_id")  # set once, when a check built it
         if anonymous_id is None:
             return response
@@ -115,3 +119,10 @@ class FeatureFlagsMiddleware:
                 samesite="Lax",
             )
         return response
+
+
+def _vary_on_cookie(response: Any) -> None:
+    if "Vary" in response.headers:
+        patch_vary_headers(response, ("Cookie",))
+    else:
+        response.headers["Vary"] = "Cookie"  # the common case, without parsing a header

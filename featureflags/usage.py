@@ -130,10 +130,12 @@ def update_watched(table) -> None:
     global watched
     chosen = flag_settings.GUARDRAIL_FLAGS
     if chosen is None:
-        watched = frozenset(key for key, limits in table.items() if limits.error_threshold is not None)
+        now_watched = frozenset(key for key, limits in table.items() if limits.error_threshold is not None)
     else:
-        watched = frozenset(chosen)
-    id_checks.forget()
+        now_watched = frozenset(chosen)
+    if now_watched != watched:  # the flusher calls this several times a second
+        watched = now_watched
+        id_checks.forget()
 
 
 def flush(client, prefix: str) -> None:

@@ -11,6 +11,7 @@ import featureflags
 from featureflags import id_checks, usage
 from featureflags.engine import Context, Snapshot
 from featureflags.guardrails.attribution import evaluated_on
+from featureflags.guardrails.limits import Limits
 from featureflags.store import runtime
 from featureflags.testing import override_flag
 
@@ -99,12 +100,12 @@ def test_counting_off_counts_nothing_on_the_fast_path(settings):
 def test_a_flag_guardrails_start_watching_is_noted_again():
     install({"key": "f", "enabled": True})
     assert warm("f") is True
-    usage.update_watched({})  # as the guardrail limits do when the table changes
+    usage.update_watched({})  # unchanged (the flusher calls it several times a second): entries stay
+    assert "f" in id_checks.checks
+    usage.update_watched({"f": Limits("f", 5, 60, None, None)})  # an error threshold set on "f"
     assert "f" not in id_checks.checks
     token = evaluated_on.set([])
     try:
-        usage.watched = frozenset({"f"})
-        id_checks.forget()
         featureflags.is_enabled("f", "42")
         featureflags.is_enabled("f", "42")
         assert "f" not in id_checks.checks  # a watched flag never takes the fast path

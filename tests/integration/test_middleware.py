@@ -172,3 +172,67 @@ def test_async_required_view(make_flag):
     make_flag("new_ui")
     response = async_to_sync(AsyncClient().get)("/required-async/")
     assert response.status_code == 200 and response.content == b"async page"
+
+
+def _through_django_auth(request):
+    """The request as Django's session and authentication middleware leave it."""
+    from django.contrib.auth.middleware import AuthenticationMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
+
+    SessionMiddleware(lambda r: None).process_request(request)
+    AuthenticationMiddleware(lambda r: None).process_request(request)
+    return request
+
+
+def test_a_visitor_without_a_session_is_anonymous_without_loading_the_user(rf, make_flag):
+    from django.http import HttpResponse
+    from django.utils.functional import empty
+
+    make_flag("new_ui", percentage=100)
+    request = _through_django_auth(rf.get("/"))
+    seen = {}
+
+    def view(req):
+        seen["on"] = req.flags.new_ui
+        seen["user_id"] = req._featureflags_context.user_id
+        seen["authenticated"] = req._featureflags_context.attributes["is_authenticated"]
+        seen["user_loaded"] = req.user._wrapped is not empty
+        return HttpResponse("ok")
+
+    response = FeatureFlagsMiddleware(view)(request)
+    assert seen == {"on": True, "user_id": None, "authenticated": False, "user_loaded": False}
+    assert response["Vary"] == "Cookie"  # the page depends on the visitor's cookie
+    assert COOKIE in response.cookies
+
+
+def test_another_middlewares_lazy_user_is_loaded(rf, make_flag):
+    from django.http import HttpResponse
+    from django.utils.functional import SimpleLazyObject
+
+    class TokenUser:  # as a token or JWT middleware might attach, with no session at all
+        is_authenticated = True
+        is_staff = is_superuser = False
+        pk = 99
+
+    request = _through_django_auth(rf.get("/"))
+    request.user = SimpleLazyObject(TokenUser)
+    make_flag("new_ui", percentage=0, users=["99"])
+    response = FeatureFlagsMiddleware(lambda req: HttpResponse(str(req.flags.new_ui)))(request)
+    assert response.content == b"True"
+
+
+def test_vary_cookie_is_added_to_an_existing_vary_and_only_when_a_flag_was_checked(rf, make_flag):
+    from django.http import HttpResponse
+
+    make_flag("new_ui")
+
+    def checked(req):
+        req.flags.get("new_ui")
+        response = HttpResponse("ok")
+        response["Vary"] = "Accept-Language"
+        return response
+
+    response = FeatureFlagsMiddleware(checked)(_through_django_auth(rf.get("/")))
+    assert response["Vary"] == "Accept-Language, Cookie"
+    untouched = FeatureFlagsMiddleware(lambda req: HttpResponse("ok"))(_through_django_auth(rf.get("/")))
+    assert not untouched.has_header("Vary")

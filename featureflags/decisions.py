@@ -108,7 +108,7 @@ def variant(
             if chosen is None:
                 return default
             if exposures.active:
-                exposures.record(key, chosen, context_of_id(who))
+                exposures.record(key, chosen, who)  # a bare id is its own unit
             return chosen
         _prepare_id_check(key)
         return variant_for(key, context_of_id(who), default)
@@ -139,7 +139,7 @@ def _served(key: str, chosen: str | None, default: str | None, context: Context 
     if usage.active:
         usage.record(key, chosen is not None)
     if chosen is not None and exposures.active:  # experiment exposures (featureflags.experiments)
-        exposures.record(key, chosen, context)
+        exposures.record(key, chosen, exposures.unit_of(context))
     return default if chosen is None else chosen
 
 
@@ -169,7 +169,7 @@ def evaluate_for(key: str, context: Context | None, default: bool = False) -> De
     if usage.active:
         usage.record(key, decision.enabled)
     if decision.variant is not None and exposures.active:
-        exposures.record(key, decision.variant, context)
+        exposures.record(key, decision.variant, exposures.unit_of(context))
     if decision.reason is Reason.UNKNOWN_FLAG and default:
         return Decision(True, None, Reason.UNKNOWN_FLAG)
     return decision

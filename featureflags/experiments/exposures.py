@@ -44,21 +44,19 @@ def unit_of(context: Context | None) -> str | None:
     return context.user_id or context.anonymous_id
 
 
-def _record(key: str, variant: str, context: Context | None, _seen=seen, _append=queue.append) -> None:
+def _record(key: str, variant: str, unit: str | None, _seen=seen, _append=queue.append) -> None:
     # The defaults bind the set and the queue as locals: this runs on every variant served.
-    if context is not None:
-        unit = context.user_id or context.anonymous_id
-        if unit:
-            item = (key, variant, unit)
-            if item not in _seen:
-                _seen.add(item)
-                _append(item)
+    if unit:
+        item = (key, variant, unit)
+        if item not in _seen:
+            _seen.add(item)
+            _append(item)
 
 
-def _bootstrap(key: str, variant: str, context: Context | None) -> None:
+def _bootstrap(key: str, variant: str, unit: str | None) -> None:
     configure()
     if active:
-        record(key, variant, context)
+        record(key, variant, unit)
 
 
 # decisions.variant/evaluate call this (the first call reads the settings and swaps in the real one).

@@ -48,7 +48,12 @@ class Snapshot:
         self.flags: dict[str, CompiledFlag] = dict(flags)
         self.version = version
         self.environment = environment
-        graph = {key: {"prerequisites": [{"key": k} for k, _ in f.prerequisites]} for key, f in self.flags.items()}
+        # Only flags with prerequisites can be on a cycle: 10,000 flags allocate nothing here.
+        graph = {
+            key: {"prerequisites": [{"key": k} for k, _ in f.prerequisites]}
+            for key, f in self.flags.items()
+            if f.prerequisites
+        }
         self._cyclic = frozenset(key for cycle in find_cycles(graph) for key in cycle)
 
     @classmethod

@@ -18,6 +18,7 @@ from django.core.checks import Warning, register
 
 from .conf import flag_settings
 from .references import Reference, find_references
+from .store import connection
 
 MIDDLEWARE_PATH = "featureflags.middleware.FeatureFlagsMiddleware"
 TEMPLATE_TAG_KINDS = frozenset({"if_feature", "variant", "feature_flags_json"})
@@ -97,20 +98,16 @@ def check_unknown_flags(app_configs: Any = None, **kwargs: Any) -> list[Warning]
 @register("featureflags")
 def check_redis(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
     """W002: a configured Redis that does not answer (flags then come from the database)."""
-    url = flag_settings.REDIS_URL
-    if not url:
+    if not connection.configured():
         return []
-    import redis
-
-    timeout = flag_settings.REDIS_TIMEOUT
     try:
-        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        client = connection.new_client()
         client.ping()
         client.close()
     except Exception as exc:
         return [
             Warning(
-                f"FEATUREFLAGS['REDIS_URL'] ({_safe_url(url)}) does not answer: {exc}.",
+                f"The flags' Redis ({connection.describe()}) does not answer: {exc}.",
                 hint="Checks go on from the database and the last snapshot, but other processes see changes late.",
                 id="featureflags.W002",
             )
@@ -135,8 +132,3 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
             id="featureflags.W003",
         )
     ]
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password."""
-    return re.sub(r"//([^:/@]*):[^@]*@", r"//\1:***@", url)

@@ -91,10 +91,10 @@ def _full_state(flag: Flag) -> str | None:
 
 def _usage(keys: list[str]):
     """Usage per key, or None when it is not known (counting off, no Redis, Redis unreadable)."""
-    from .conf import flag_settings
+    from .store import connection
     from .usage import UsageUnavailable, get_usage
 
-    if not flag_settings.REDIS_URL:
+    if not connection.configured():
         return None  # without Redis each process only knows its own evaluations
     try:
         return get_usage(keys)

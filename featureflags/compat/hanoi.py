@@ -194,7 +194,7 @@ class RedisBackEnd(_BackEnd):
     hanoi's users set, rule and ``check`` kept in Redis too (see the module's docstring).
 
     ``client_or_url``: a redis-py client, a URL, a ``(host, port[, db])`` tuple, or None
-    (Django's configured Redis, else ``FEATUREFLAGS["REDIS_URL"]``, else localhost).
+    (Django's configured Redis, else the product's: ``REDIS_URL`` or ``REDIS_SENTINELS``; else localhost).
     """
 
     def __init__(self, client_or_url: Any = None, *, prefix: str | None = None) -> None:
@@ -412,9 +412,9 @@ def _redis_client(source: Any) -> Any:
 
             return get_redis_connection("default")
         except Exception:
-            from ..conf import flag_settings
+            from ..store import connection
 
-            return redis.Redis.from_url(flag_settings.REDIS_URL) if flag_settings.REDIS_URL else redis.Redis()
+            return connection.new_client() if connection.configured() else redis.Redis()
     if isinstance(source, str):
         return redis.Redis.from_url(source)
     if isinstance(source, (tuple, list)):

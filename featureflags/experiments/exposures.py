@@ -17,6 +17,7 @@ from django.core.signals import setting_changed
 
 from ..conf import flag_settings
 from ..engine import Context
+from ..store import connection
 
 # Read by decisions on every variant served: while True, record() is called.
 active: bool = True
@@ -73,7 +74,7 @@ def ensure_configured() -> bool:
 def configure() -> None:
     """Read the settings: record when ``EXPOSURES`` is on and there is Redis or a hook to send to."""
     global active, record
-    active = bool(flag_settings.EXPOSURES) and bool(flag_settings.REDIS_URL or flag_settings.EXPOSURE_HOOK)
+    active = bool(flag_settings.EXPOSURES) and (connection.configured() or bool(flag_settings.EXPOSURE_HOOK))
     record = _record
     if active:
         from . import flusher

@@ -15,6 +15,7 @@ import threading
 import time
 
 from ..conf import flag_settings
+from ..store import connection
 
 logger = logging.getLogger("featureflags.guardrails")
 
@@ -45,15 +46,10 @@ def ensure_started() -> None:
 def client():
     """This process's Redis client for counts, or None without Redis (counts then stay in-process)."""
     global _client
-    if not flag_settings.REDIS_URL:
+    if not connection.configured():
         return None
     if _client is None:
-        import redis
-
-        timeout = flag_settings.REDIS_TIMEOUT
-        _client = redis.Redis.from_url(
-            flag_settings.REDIS_URL, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
-        )
+        _client = connection.new_client()
     return _client
 
 

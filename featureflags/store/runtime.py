@@ -24,6 +24,7 @@ from .. import id_checks
 from ..conf import flag_settings
 from ..engine import CompiledFlag, Snapshot
 from ..engine.idset import IdSet
+from . import connection
 
 logger = logging.getLogger("featureflags.mirror")
 
@@ -91,25 +92,14 @@ class _State:
 
     @property
     def uses_redis(self) -> bool:
-        return bool(flag_settings.REDIS_URL or flag_settings.REDIS_SENTINELS)
+        return connection.configured()
 
     @property
     def mirror(self):
         if self._mirror is None:
-            import redis
-
             from .redis_mirror import RedisMirror
 
-            timeout = flag_settings.REDIS_TIMEOUT
-            if flag_settings.REDIS_SENTINELS:
-                self._client = _sentinel_client(timeout)
-            else:
-                self._client = redis.Redis.from_url(
-                    flag_settings.REDIS_URL,
-                    socket_timeout=timeout,
-                    socket_connect_timeout=timeout,
-                    health_check_interval=30,
-                )
+            self._client = connection.new_client()
             self._mirror = RedisMirror(self._client, flag_settings.KEY_PREFIX)
         return self._mirror
 
@@ -444,27 +434,6 @@ class _State:
             "seconds_since_sync": None if not self.last_sync else round(time.monotonic() - self.last_sync, 3),
             "thread_alive": bool(self.thread and self.thread.is_alive()),
         }
-
-
-def _sentinel_client(timeout: float):
-    """A client of REDIS_SENTINEL_SERVICE's current primary, found again through Sentinel after a failover."""
-    from redis.connection import parse_url
-    from redis.sentinel import Sentinel
-
-    url = flag_settings.REDIS_URL
-    options = {k: v for k, v in (parse_url(url) if url else {}).items() if k in ("db", "username", "password")}
-    sentinels = [_host_port(address) for address in flag_settings.REDIS_SENTINELS]
-    timeouts = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
-    sentinel = Sentinel(sentinels, sentinel_kwargs=timeouts, **timeouts)
-    return sentinel.master_for(flag_settings.REDIS_SENTINEL_SERVICE, health_check_interval=30, **timeouts, **options)
-
-
-def _host_port(address: Any) -> tuple[str, int]:
-    """("host", port) from "host:port" or a (host, port) pair."""
-    if isinstance(address, (list, tuple)):
-        return str(address[0]), int(address[1])
-    host, _, port = str(address).rpartition(":")
-    return host, int(port)
 
 
 def _list_refs(payload: str) -> list[dict]:

@@ -13,6 +13,7 @@ import redis
 import featureflags
 from benchmarks._servers import RedisServer
 from featureflags import services
+from featureflags.guardrails import flusher
 from featureflags.store import runtime
 
 from .conftest import need, wait_until
@@ -130,3 +131,9 @@ def test_checks_and_updates_survive_a_failover(settings, redis_cluster):
     assert featureflags.is_enabled("during", "7") is True
     assert featureflags.is_enabled("after", "7") is True
     assert runtime.status()["redis_ok"] is True
+    # Usage counts (like guardrail counts and exposures) go through the same Sentinel client.
+    flusher.stop()
+    for _ in range(3):
+        featureflags.is_enabled("after", "7")
+    flusher.flush()
+    assert int(promoted.hget("ha:usage:count", "after") or 0) >= 3

@@ -68,7 +68,9 @@ def experiment_export(request: HttpRequest, key: str, kind: str) -> HttpResponse
     client = flusher.client()
     if kind != "feedback" and client is None:
         return HttpResponse(
-            "Experiments need Redis (FEATUREFLAGS['REDIS_URL']).", status=503, content_type="text/plain"
+            "Experiments need Redis (FEATUREFLAGS['REDIS_URL'] or REDIS_SENTINELS).",
+            status=503,
+            content_type="text/plain",
         )
     try:
         return export.export(key, kind, client)

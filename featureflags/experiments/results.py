@@ -90,7 +90,7 @@ def experiment_results(key: str, variants: Sequence[tuple[str, int]], client=Non
 
     client = client or flusher.client()
     if client is None:
-        raise ResultsUnavailable("Experiments need Redis: set FEATUREFLAGS['REDIS_URL'].")
+        raise ResultsUnavailable("Experiments need Redis: set FEATUREFLAGS['REDIS_URL'] (or REDIS_SENTINELS).")
     try:
         counts = read_counts(client, flag_settings.KEY_PREFIX, key)
     except Exception as exc:

@@ -44,7 +44,9 @@ def export_csv(request: HttpRequest, key: str, kind: str) -> HttpResponse:
         return JsonResponse({"kind": f"One of {', '.join(exports.KINDS)}."}, status=404)
     client = flusher.client()
     if kind != "feedback" and client is None:
-        return JsonResponse({"detail": "Experiments need Redis (FEATUREFLAGS['REDIS_URL'])."}, status=503)
+        return JsonResponse(
+            {"detail": "Experiments need Redis (FEATUREFLAGS['REDIS_URL'] or REDIS_SENTINELS)."}, status=503
+        )
     try:
         return exports.export(key, kind, client)
     except Exception as exc:  # Redis down before the first row

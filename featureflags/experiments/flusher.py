@@ -9,39 +9,19 @@ exposures, then the conversions, in one pipelined round trip each. With
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import time
 from collections import deque
 
+from ..background import Periodic
 from ..conf import flag_settings
 from ..guardrails.flusher import client  # one Redis client per process for all batched counts
 from . import exposures, goals, store
 
 logger = logging.getLogger("featureflags.experiments")
 
-_thread: threading.Thread | None = None
-_stop = threading.Event()
-_start_lock = threading.Lock()
 _day = ""
 # Exposures a failed flush could not send to Redis, retried without forwarding them to the hook again.
 _retry: deque[tuple[str, str, str]] = deque(maxlen=1_000_000)
-
-
-def running() -> bool:
-    return _thread is not None and _thread.is_alive()
-
-
-def ensure_started() -> None:
-    global _thread
-    if running() or not flag_settings.SYNC_THREAD:
-        return
-    with _start_lock:
-        if running():
-            return
-        _stop.clear()
-        _thread = threading.Thread(target=_loop, name="featureflags-experiments", daemon=True)
-        _thread.start()
 
 
 def today(now: float | None = None) -> str:
@@ -98,35 +78,20 @@ def _call_hook(hook, batch: list) -> None:
 
 def stop() -> None:
     """Stop the thread (settings changed, tests); what is queued stays queued."""
-    global _thread, _day
+    global _day
     _day = ""
-    _stop.set()
-    thread = _thread
-    if thread is not None and thread is not threading.current_thread():
-        thread.join(timeout=5)
-    _thread = None
-
-
-def _loop() -> None:
-    while not _stop.wait(float(flag_settings.EXPERIMENT_FLUSH_INTERVAL)):
-        try:
-            flush()
-        except Exception:
-            logger.exception("featureflags: flushing experiment data failed")
+    _worker.stop()
 
 
 def _after_fork_in_child() -> None:
-    global _thread, _start_lock
-    had_thread = _thread is not None
-    _thread = None
-    _start_lock = threading.Lock()
     exposures.seen.clear()
     exposures.queue.clear()  # the parent sends its own
     _retry.clear()
     goals.queue.clear()
-    if had_thread:
-        ensure_started()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+_worker = Periodic(
+    "featureflags-experiments", lambda: flag_settings.EXPERIMENT_FLUSH_INTERVAL, flush, _after_fork_in_child
+)
+running = _worker.running
+ensure_started = _worker.ensure_started

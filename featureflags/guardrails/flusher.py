@@ -10,37 +10,17 @@ counts. With ``SYNC_THREAD`` off (tests, scripts) call :func:`flush` yourself.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 
+from ..background import Periodic
 from ..conf import flag_settings
 from ..store import connection
 
 logger = logging.getLogger("featureflags.guardrails")
 
-_thread: threading.Thread | None = None
-_stop = threading.Event()
-_start_lock = threading.Lock()
 _client = None
 _last_usage_flush = 0.0
-
-
-def running() -> bool:
-    return _thread is not None and _thread.is_alive()
-
-
-def ensure_started() -> None:
-    """Start the thread once per process (cheap to call on every request)."""
-    global _thread
-    if running() or not flag_settings.SYNC_THREAD:
-        return
-    with _start_lock:
-        if running():
-            return
-        _stop.clear()
-        _thread = threading.Thread(target=_loop, name="featureflags-flusher", daemon=True)
-        _thread.start()
 
 
 def client():
@@ -79,12 +59,8 @@ def flush(usage_too: bool = True) -> list:
 
 def stop() -> None:
     """Stop the thread (settings changed, tests); counts not yet sent stay pending."""
-    global _thread, _client
-    _stop.set()
-    thread = _thread
-    if thread is not None and thread is not threading.current_thread():
-        thread.join(timeout=5)
-    _thread = None
+    global _client
+    _worker.stop()
     if _client is not None:
         try:
             _client.close()
@@ -93,21 +69,16 @@ def stop() -> None:
     _client = None
 
 
-def _loop() -> None:
+def _tick() -> None:
     global _last_usage_flush
-    interval = float(flag_settings.GUARDRAIL_FLUSH_INTERVAL)
-    usage_interval = float(flag_settings.USAGE_FLUSH_INTERVAL)
-    while not _stop.wait(interval):
-        now = time.monotonic()
-        usage_due = now - _last_usage_flush >= usage_interval
-        try:
-            flush(usage_too=usage_due)
-        except Exception:
-            logger.exception("featureflags: flushing counts failed")
-        finally:
-            _close_database_connections()
-        if usage_due:
-            _last_usage_flush = now
+    now = time.monotonic()
+    usage_due = now - _last_usage_flush >= float(flag_settings.USAGE_FLUSH_INTERVAL)
+    try:
+        flush(usage_too=usage_due)
+    finally:
+        _close_database_connections()
+    if usage_due:
+        _last_usage_flush = now
 
 
 def _close_database_connections() -> None:
@@ -120,20 +91,16 @@ def _close_database_connections() -> None:
 
 
 def _after_fork_in_child() -> None:
-    global _thread, _client, _start_lock
-    had_thread = _thread is not None
-    _thread = None
+    global _client
     _client = None
-    _start_lock = threading.Lock()
     from .. import usage
     from . import counters
 
     counters._lock = threading.Lock()  # another thread may have held it at fork
     counters.reset()  # the parent sends its own counts
     usage.reset()
-    if had_thread:
-        ensure_started()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+_worker = Periodic("featureflags-flusher", lambda: flag_settings.GUARDRAIL_FLUSH_INTERVAL, _tick, _after_fork_in_child)
+running = _worker.running
+ensure_started = _worker.ensure_started  # cheap to call on every request

@@ -23,12 +23,14 @@ except ImportError:  # pragma: no cover - other Pythons: no prefilter
     _parser = None
 
 _STARTS = ("AT_BEGINNING", "AT_BEGINNING_STRING")
+# Python's parser warns (FutureWarning) on these inside a set; such patterns get no prefilter.
+_WARNED = ("[[", "--", "&&", "~~", "||")
 _ENDS = ("AT_END", "AT_END_STRING")
 
 
 def necessary_affixes(pattern: str) -> tuple[str, str] | None:
     """``(prefix, suffix)`` that every match of ``pattern`` spans the id with, or None if unknown."""
-    if _parser is None:
+    if _parser is None or any(mark in pattern for mark in _WARNED):
         return None
     try:
         parsed = _parser.parse(pattern)

@@ -99,7 +99,7 @@ def test_affixes_of_anchored_literals_and_none_for_the_rest():
     assert necessary_affixes("^qa[0-9]+$") == ("qa", "")
     assert necessary_affixes("^a.*z$") == ("a", "z")
     assert necessary_affixes("^ab$") == ("ab", "")  # the prefix took every literal: none left for the suffix
-    for pattern in ("abc", "(?i)^abc", "^a|^b", "^\\x{41}", "^é", "^[ab]c"):
+    for pattern in ("abc", "(?i)^abc", "^a|^b", "^\\x{41}", "^é", "^[ab]c", "^a[[:alpha:]]", "^a[b--c]"):
         assert necessary_affixes(pattern) is None, pattern
 
 

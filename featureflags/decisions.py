@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from . import id_checks, overrides, usage
 from .context import build_context, context_from_request
 from .engine import Context, Decision, Explanation, Reason, Step
-from .engine.by_id import context_of_id
+from .engine.by_id import context_of_id, id_decider, id_variant
 from .experiments import exposures
 from .store import runtime
 
@@ -67,9 +67,9 @@ def _prepare_id_check(key: str) -> None:
     hits = usage.counter_for(key)
     if hits is None:
         return
-    decide = snapshot.id_decider(key)
+    decide = id_decider(snapshot.flags[key], snapshot)
     id_checks.keep(_ID_CHECKS, key, (decide, hits), built_at)
-    id_checks.keep(_ID_VARIANTS, key, (snapshot.id_variant(key), hits), built_at)
+    id_checks.keep(_ID_VARIANTS, key, (id_variant(snapshot.flags[key], decide), hits), built_at)
 
 
 def is_enabled_for(key: str, context: Context | None, default: bool = False) -> bool:
@@ -131,11 +131,6 @@ def variant_for(key: str, context: Context | None, default: str | None = None) -
     except Exception:
         logger.exception("featureflags: evaluating %r failed", key)
         return default
-    return _served(key, chosen, default, context)
-
-
-def _served(key: str, chosen: str | None, default: str | None, context: Context | None) -> str | None:
-    """Count a variant check and its exposure; the variant, or ``default`` when none is served."""
     if usage.active:
         usage.record(key, chosen is not None)
     if chosen is not None and exposures.active:  # experiment exposures (featureflags.experiments)

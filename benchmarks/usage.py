@@ -43,9 +43,18 @@ def main() -> None:
     def by_context() -> bool:  # the general path (a Context, as from a request)
         return is_enabled("pct", context)
 
+    overrides = {
+        counting: override_settings(FEATUREFLAGS={**settings.FEATUREFLAGS, "USAGE_COUNTING": counting})
+        for counting in (False, True)
+    }
+    in_force = []
+
     def switch(counting: bool, watched: frozenset = frozenset()) -> None:
         """As in production: the setting, then the flags the guardrails watch."""
-        override_settings(FEATUREFLAGS={**settings.FEATUREFLAGS, "USAGE_COUNTING": counting}).enable()
+        if in_force:  # one override at a time: enabling another on top would nest them
+            in_force.pop().disable()
+        overrides[counting].enable()
+        in_force.append(overrides[counting])
         runtime.install(snapshot)
         usage.configure()
         usage.watched = watched

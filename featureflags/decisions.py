@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from . import id_checks, overrides, usage
 from .context import build_context, context_from_request
 from .engine import Context, Decision, Explanation, Reason, Step
-from .engine.by_id import context_of_id, id_decider, id_variant
+from .engine.by_id import context_of_id, id_variant
 from .experiments import exposures
 from .store import runtime
 
@@ -62,12 +62,14 @@ def _prepare_id_check(key: str) -> None:
     """Build the fast-path entries of ``key`` for bare user ids, when it can take that path."""
     built_at = id_checks.generation
     snapshot = runtime._snapshot
-    if snapshot is None or overrides.active or key not in snapshot:
+    if snapshot is None or overrides.active:
+        return
+    decide = snapshot.id_decider(key)
+    if decide is None:  # unknown flag: the general path answers with the default
         return
     hits = usage.counter_for(key)
     if hits is None:
         return
-    decide = id_decider(snapshot.flags[key], snapshot)
     id_checks.keep(_ID_CHECKS, key, (decide, hits), built_at)
     id_checks.keep(_ID_VARIANTS, key, (id_variant(snapshot.flags[key], decide), hits), built_at)
 

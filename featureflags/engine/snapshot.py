@@ -9,7 +9,7 @@ from typing import Any
 
 import mmh3
 
-from .by_id import IdDecider, IdVariant, id_decider, id_variant
+from .by_id import IdDecider, id_decider
 from .context import Context
 from .decision import Decision, Explanation, Step
 from .definition import find_cycles, prerequisite_keys
@@ -113,11 +113,6 @@ class Snapshot:
         """``user_id -> enabled`` for flag ``key`` (None if unknown); ids as Context keeps them (ASCII)."""
         flag = self.flags.get(key)
         return None if flag is None else id_decider(flag, self)
-
-    def id_variant(self, key: str) -> IdVariant | None:
-        """``user_id -> variant or None`` for flag ``key`` (None if unknown)."""
-        flag = self.flags.get(key)
-        return None if flag is None else id_variant(flag, id_decider(flag, self))
 
     def _decide(self, flag: CompiledFlag, context: Context | None, depth: int) -> tuple[bool, Reason]:
         if not flag.enabled:

@@ -359,7 +359,7 @@ class FlagAdmin(admin.ModelAdmin):
             user_count(flag, excluded=True),
         )
         try:  # the dashboard app is optional
-            dashboard = reverse("dashboard:users", args=[flag.key])
+            dashboard = reverse("featureflags_dashboard:users", args=[flag.key])
         except NoReverseMatch:
             return html
         return format_html('{} · <a href="{}">edit, upload or download in the dashboard</a>', html, dashboard)

@@ -22,8 +22,11 @@ from .store import connection
 
 MIDDLEWARE_PATH = "featureflags.middleware.FeatureFlagsMiddleware"
 TEMPLATE_TAG_KINDS = frozenset({"if_feature", "variant", "feature_flags_json"})
-# Tests name flags that need not exist (override_flag); they are not the project's usage.
-_TEST_FILE = re.compile(r"(^|[/\\])(tests?[/\\]|test_[^/\\]*\.py$|conftest\.py$)")
+# Tests name flags that need not exist (override_flag); they are not the project's usage:
+# tests/ directories, Django's default tests.py, test_*.py, *_test(s).py and conftest.py.
+_TEST_FILE = re.compile(r"(^|[/\\])(tests?[/\\]|tests?\.py$|test_[^/\\]*\.py$|[^/\\]*_tests?\.py$|conftest\.py$)")
+# Forcing a flag in a test (featureflags.testing) is not a use of it, wherever the call is.
+NOT_USAGE_KINDS = frozenset({"override_flag"})
 SHOWN_PLACES = 3
 
 
@@ -58,7 +61,9 @@ def reference_paths() -> list[Path]:
 
 
 def project_references() -> list[Reference]:
-    return [r for r in find_references(reference_paths()) if not _TEST_FILE.search(r.path)]
+    return [
+        r for r in find_references(reference_paths()) if not _TEST_FILE.search(r.path) and r.kind not in NOT_USAGE_KINDS
+    ]
 
 
 @register("featureflags")

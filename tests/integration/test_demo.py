@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from featureflags.management.commands.demo_setup import CDC_ON
+from config.management.commands.demo_setup import CDC_ON
 
 
 def test_home_links_the_demo_pages(client, db):

@@ -93,7 +93,9 @@ def test_list_filters_and_search(editor_client):
 
 
 def test_create_flag_audited_as_dashboard(editor_client, editor):
-    response = editor_client.post(reverse("featureflags_dashboard:create"), {"key": "new_ui", "kind": "release", "owner": "me"})
+    response = editor_client.post(
+        reverse("featureflags_dashboard:create"), {"key": "new_ui", "kind": "release", "owner": "me"}
+    )
     assert response.status_code == 302
     entry = AuditEntry.objects.get(flag_key="new_ui")
     assert (entry.action, entry.actor, entry.source) == ("create", "editor", "dashboard")
@@ -201,7 +203,10 @@ def test_viewer_cannot_change(client, viewer):
     login(client, viewer)
     page = client.get(reverse("featureflags_dashboard:detail", args=["f"]))
     assert page.status_code == 200 and b"Save changes" not in page.content and b'data-action="kill"' not in page.content
-    assert client.post(reverse("featureflags_dashboard:detail", args=["f"]), form_data("f", percentage=5)).status_code == 403
+    assert (
+        client.post(reverse("featureflags_dashboard:detail", args=["f"]), form_data("f", percentage=5)).status_code
+        == 403
+    )
     refused = client.post(reverse("featureflags_dashboard:switch", args=["f"]), {"enabled": "0"})
     assert refused.status_code == 403 and b"Not allowed" in refused.content
     assert Flag.objects.get(key="f").enabled is True
@@ -210,7 +215,10 @@ def test_viewer_cannot_change(client, viewer):
 def test_killer_can_kill_but_not_edit_or_switch_on(client, killer):
     services.create_flag("f", enabled=True)
     login(client, killer)
-    assert client.post(reverse("featureflags_dashboard:detail", args=["f"]), form_data("f", percentage=5)).status_code == 403
+    assert (
+        client.post(reverse("featureflags_dashboard:detail", args=["f"]), form_data("f", percentage=5)).status_code
+        == 403
+    )
     assert client.post(reverse("featureflags_dashboard:switch", args=["f"]), {"enabled": "0"}).status_code == 302
     entry = AuditEntry.objects.filter(flag_key="f").first()
     assert (entry.action, entry.actor, entry.source) == ("kill", "killer", "dashboard")

@@ -32,7 +32,9 @@ def test_revert_restores_an_earlier_state_and_is_audited(editor_client):
     services.set_enabled("f", True)
     services.set_percentage("f", 60)
     flag = Flag.objects.get(key="f")
-    response = editor_client.post(reverse("featureflags_dashboard:revert", args=["f", target.pk]), {"version": flag.version})
+    response = editor_client.post(
+        reverse("featureflags_dashboard:revert", args=["f", target.pk]), {"version": flag.version}
+    )
     assert response.status_code == 302
     flag.refresh_from_db()
     assert (flag.enabled, flag.percentage) == (False, 30)
@@ -59,4 +61,7 @@ def test_viewer_cannot_revert(client, viewer):
     first = AuditEntry.objects.filter(flag_key="f").last()
     login(client, viewer)
     version = Flag.objects.get(key="f").version
-    assert client.post(reverse("featureflags_dashboard:revert", args=["f", first.pk]), {"version": version}).status_code == 403
+    assert (
+        client.post(reverse("featureflags_dashboard:revert", args=["f", first.pk]), {"version": version}).status_code
+        == 403
+    )

@@ -42,7 +42,9 @@ def test_stale_version_is_refused(editor_client):
     flag = services.create_flag("f")
     services.update_flag("f", {"rules": ["x"]})
     response = editor_client.post(
-        reverse("featureflags_dashboard:rules", args=["f"]), {"action": "add", "pattern": "y", "version": flag.version}, follow=True
+        reverse("featureflags_dashboard:rules", args=["f"]),
+        {"action": "add", "pattern": "y", "version": flag.version},
+        follow=True,
     )
     assert "changed by someone else" in response.content.decode()
     assert rules("f") == ["x"]
@@ -64,7 +66,9 @@ def test_tester_marks_matching_ids(editor_client):
 def test_viewer_may_test_but_not_change(client, viewer):
     flag = services.create_flag("f", rules=["1"])
     login(client, viewer)
-    assert client.post(reverse("featureflags_dashboard:rules_test", args=["f"]), {"ids": "1"}).json()["results"][0]["matches"]
+    assert client.post(reverse("featureflags_dashboard:rules_test", args=["f"]), {"ids": "1"}).json()["results"][0][
+        "matches"
+    ]
     url = reverse("featureflags_dashboard:rules", args=["f"])
     assert client.post(url, {"action": "add", "pattern": "2", "version": flag.version}).status_code == 403
 

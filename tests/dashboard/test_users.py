@@ -94,7 +94,10 @@ def test_viewer_cannot_upload_or_change(client, viewer):
     services.create_flag("f")
     login(client, viewer)
     assert upload(client, "f", b"1\n").status_code == 403
-    assert client.post(reverse("featureflags_dashboard:users", args=["f"]), {"ids": "1", "action": "add"}).status_code == 403
+    assert (
+        client.post(reverse("featureflags_dashboard:users", args=["f"]), {"ids": "1", "action": "add"}).status_code
+        == 403
+    )
     assert client.get(reverse("featureflags_dashboard:users_download", args=["f"])).status_code == 200
     assert ids_of("f") == set()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.safestring import mark_safe
 
+from featureflags.editing import state_of
 from featureflags.experiments import export, flusher
 from featureflags.experiments.chart import results_chart
 from featureflags.experiments.models import Feedback
@@ -12,7 +13,7 @@ from featureflags.experiments.results import ResultsUnavailable, experiment_resu
 from featureflags.models import Flag
 
 from .permissions import can_view, staff_required
-from .views.common import get_flag, page, state_of
+from .views.common import get_flag, page
 
 FEEDBACK_SHOWN = 50
 

@@ -11,16 +11,12 @@ from django.forms import formset_factory
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from featureflags.editing import kept_rows, rows_state, split_words
 from featureflags.engine.constraints import OPERATORS
 from featureflags.models import Bucketing, FlagKind
 from featureflags.serialization import EDITABLE_FIELDS
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-
-
-def split_words(text: str) -> list[str]:
-    """``"a, b,,c "`` -> ``["a", "b", "c"]``."""
-    return [word.strip() for word in (text or "").split(",") if word.strip()]
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -139,12 +135,12 @@ class BaseVariantFormSet(forms.BaseFormSet):
     def clean(self) -> None:
         if any(self.errors):
             return
-        weights = [f.cleaned_data["weight"] for f in filled(self)]
+        weights = [f.cleaned_data["weight"] for f in kept_rows(self)]
         if weights and sum(weights) != 100:
             raise ValidationError(f"The weights add up to {sum(weights)}; they must add up to 100.")
 
     def state(self) -> list[dict[str, Any]]:
-        return [{"name": f.cleaned_data["name"], "weight": f.cleaned_data["weight"]} for f in filled(self)]
+        return rows_state("variants", kept_rows(self))
 
 
 class ConstraintForm(forms.Form):
@@ -158,16 +154,7 @@ class ConstraintForm(forms.Form):
 
 class BaseConstraintFormSet(forms.BaseFormSet):
     def state(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "attribute": f.cleaned_data["attribute"],
-                "operator": f.cleaned_data["operator"],
-                "values": split_words(f.cleaned_data["values"]),
-                "inverted": f.cleaned_data["inverted"],
-                "case_insensitive": f.cleaned_data["case_insensitive"],
-            }
-            for f in filled(self)
-        ]
+        return rows_state("constraints", kept_rows(self))
 
 
 class PrerequisiteForm(forms.Form):
@@ -177,18 +164,7 @@ class PrerequisiteForm(forms.Form):
 
 class BasePrerequisiteFormSet(forms.BaseFormSet):
     def state(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "key": f.cleaned_data["key"],
-                **({"variant": f.cleaned_data["variant"]} if f.cleaned_data["variant"] else {}),
-            }
-            for f in filled(self)
-        ]
-
-
-def filled(formset: forms.BaseFormSet) -> list[forms.Form]:
-    """The rows that hold something and are not marked for deletion, in order."""
-    return [f for f in formset.forms if f.has_changed() and f.cleaned_data and not f.cleaned_data.get("DELETE", False)]
+        return rows_state("prerequisites", kept_rows(self))
 
 
 VariantFormSet = formset_factory(VariantForm, formset=BaseVariantFormSet, extra=1, can_delete=True)

@@ -32,15 +32,6 @@ def get_flag(key: str, relations: bool = False) -> Flag:
         raise Http404(f"No flag is called {key!r}.")
 
 
-def state_of(flag: Flag) -> tuple[str, str]:
-    """The CSS class and the words for a flag's state: never colour alone."""
-    if not flag.enabled:
-        return "off", "OFF"
-    if flag.percentage < 100:
-        return "partial", f"ON · {flag.percentage} %"
-    return "on", "ON"
-
-
 def querystring(request: HttpRequest) -> str:
     """The current filters, without the page number (for pager links)."""
     params = request.GET.copy()

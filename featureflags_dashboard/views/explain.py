@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from featureflags import decisions
+from featureflags.editing import state_of
 
 from ..forms import ExplainForm
 from ..permissions import can_view, staff_required
-from .common import get_flag, page, state_of
+from .common import get_flag, page
 
 
 @staff_required(can_view)

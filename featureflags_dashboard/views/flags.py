@@ -12,13 +12,14 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from featureflags import services
+from featureflags.editing import filter_by_state, place_errors, state_of
 from featureflags.models import AuditEntry, Flag, FlagKind
 from featureflags.serialization import flag_state, user_count
 
-from ..changes import apply_errors, changed_fields, diff
+from ..changes import changed_fields, diff
 from ..forms import FORMSETS, CreateFlagForm, FlagForm, formset_initial
 from ..permissions import ADD, can_change, can_kill, can_view, staff_required
-from .common import SOURCE, actor, get_flag, page, querystring, state_of
+from .common import SOURCE, actor, get_flag, page, querystring
 
 PER_PAGE = 50
 
@@ -30,12 +31,7 @@ def flag_list(request: HttpRequest) -> HttpResponse:
     if query:
         flags = flags.filter(Q(key__icontains=query) | Q(description__icontains=query) | Q(owner__icontains=query))
     state = request.GET.get("state", "")
-    if state == "on":
-        flags = flags.filter(enabled=True, percentage=100)
-    elif state == "partial":
-        flags = flags.filter(enabled=True, percentage__lt=100)
-    elif state == "off":
-        flags = flags.filter(enabled=False)
+    flags = filter_by_state(flags, state)
     kind = request.GET.get("kind", "")
     if kind in FlagKind.values:
         flags = flags.filter(kind=kind)
@@ -129,7 +125,7 @@ def flag_detail(request: HttpRequest, key: str) -> HttpResponse:
                 flag = get_flag(key, relations=True)
                 current = flag_state(flag)
             except ValidationError as exc:
-                section_errors = apply_errors(exc, form, formsets)
+                section_errors = place_errors(exc, form, formsets)
             else:
                 if changes:
                     messages.success(request, f"Saved {key}: {', '.join(sorted(changes))}.")

@@ -10,12 +10,13 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from featureflags import services
+from featureflags.editing import state_of
 from featureflags.models import AuditEntry
 from featureflags.serialization import EDITABLE_FIELDS
 
 from ..changes import diff
 from ..permissions import can_change, can_view, staff_required
-from .common import SOURCE, actor, get_flag, page, state_of
+from .common import SOURCE, actor, get_flag, page
 
 PER_PAGE = 25
 

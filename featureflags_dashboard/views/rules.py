@@ -9,10 +9,11 @@ from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from featureflags import services
+from featureflags.editing import state_of
 from featureflags.engine.rules import RuleError, check_pattern, compile_rules
 
 from ..permissions import can_change, can_view, staff_required
-from .common import SOURCE, actor, get_flag, page, state_of
+from .common import SOURCE, actor, get_flag, page
 
 MAX_TESTED_IDS = 1000
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 
 from featureflags import hygiene
+from featureflags.editing import state_of
 
 from ..permissions import can_view, staff_required
-from .common import page, state_of
+from .common import page
 
 DEFAULT_DAYS = 30
 

@@ -15,11 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from featureflags import services
+from featureflags.editing import state_of
 from featureflags.models import FlagUser
 from featureflags.serialization import user_count, user_ids
 
 from ..permissions import can_change, can_view, staff_required
-from .common import SOURCE, actor, get_flag, page, querystring, state_of
+from .common import SOURCE, actor, get_flag, page, querystring
 
 PER_PAGE = 50
 MAX_UPLOAD_IDS = 1_000_000

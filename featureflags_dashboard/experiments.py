@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.safestring import mark_safe
 
@@ -16,6 +17,22 @@ from .permissions import can_view, staff_required
 from .views.common import get_flag, page
 
 FEEDBACK_SHOWN = 50
+EXPERIMENTS_APP = "featureflags.experiments"
+
+
+def _not_installed(request: HttpRequest) -> HttpResponse:
+    """The experiment pages without the experiments app: what to add, instead of a database error."""
+    return page(
+        request,
+        "featureflags_dashboard/not_installed.html",
+        {
+            "nav": "experiments",
+            "feature": "experiments",
+            "reason": "Results, feedback and CSV downloads need the experiments app (and Redis for exposures "
+            "and conversions). Add it to your settings, then run manage.py migrate:",
+            "setting": f'INSTALLED_APPS += ["{EXPERIMENTS_APP}"]',
+        },
+    )
 
 
 @staff_required(can_view)
@@ -27,6 +44,8 @@ def experiment_list(request: HttpRequest) -> HttpResponse:
 
 @staff_required(can_view)
 def experiment_detail(request: HttpRequest, key: str) -> HttpResponse:
+    if not apps.is_installed(EXPERIMENTS_APP):
+        return _not_installed(request)
     flag = get_flag(key)
     variants = [(v.name, v.weight) for v in flag.variants.all()]
     results = error = chart = None
@@ -65,6 +84,8 @@ def experiment_detail(request: HttpRequest, key: str) -> HttpResponse:
 def experiment_export(request: HttpRequest, key: str, kind: str) -> HttpResponse:
     if kind not in export.KINDS:
         raise Http404(f"No export called {kind!r}.")
+    if not apps.is_installed(EXPERIMENTS_APP):
+        return _not_installed(request)
     get_flag(key)
     client = flusher.client()
     if kind != "feedback" and client is None:

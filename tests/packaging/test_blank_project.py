@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 # What a blank project has not: the checkout's own settings, database and Redis.
 UNSET = ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "TEST_REDIS_URL", "PYTHONPATH", "VIRTUAL_ENV")
 
-# The README's quickstart, word for word (tests/packaging checks the README says the same).
+# The README's quickstart, word for word (test_the_readme_shows_exactly_these_steps).
 SETTINGS = """
 # featureflags
 INSTALLED_APPS += ["rest_framework", "featureflags", "featureflags.api", "featureflags_dashboard"]
@@ -88,6 +88,15 @@ class Shop:
 
     def shell(self, code: str) -> str:
         return self.manage("shell", "--no-imports", "-c", textwrap.dedent(code))
+
+
+def test_the_readme_shows_exactly_these_steps():
+    readme = (REPO / "README.md").read_text()
+    for block in (SETTINGS, URLS, VIEWS, VIEW_URL):
+        assert block.strip() in readme
+    for command in ("flags create new_ui", "flags enable new_ui", "manage.py migrate"):
+        assert command in readme
+    assert "New UI / in Python: True" in readme
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ _TEST_FILE = re.compile(r"(^|[/\\])(tests?[/\\]|tests?\.py$|test_[^/\\]*\.py$|[^
 # Forcing a flag in a test (featureflags.testing) is not a use of it, wherever the call is.
 NOT_USAGE_KINDS = frozenset({"override_flag"})
 SHOWN_PLACES = 3
+LIBRARY_APPS = frozenset({"featureflags_dashboard"})  # shipped beside the featureflags package
 
 
 def reference_paths() -> list[Path]:
@@ -43,7 +44,7 @@ def reference_paths() -> list[Path]:
     package = Path(__file__).resolve().parent
     for config in apps.get_app_configs():
         app_path = Path(config.path)
-        if app_path == package or package in app_path.parents:
+        if app_path == package or package in app_path.parents or config.name in LIBRARY_APPS:
             continue  # this library's own code is not the project's usage
         installed = "site-packages" in app_path.parts or "dist-packages" in app_path.parts
         inside_project = base is None or Path(base) in app_path.parents

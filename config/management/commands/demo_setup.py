@@ -55,7 +55,10 @@ class Command(BaseCommand):
         User = get_user_model()
         host = f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
         if User.objects.filter(username=username).exists():
-            self.stdout.write(f"User {username!r} exists already; its password is unchanged.  ->  {host}/admin/")
+            self.stdout.write(
+                f"User {username!r} exists already; its password is unchanged "
+                f"(manage.py changepassword {username} sets one).  ->  {host}/admin/"
+            )
             return
         password = os.environ.get("DEMO_PASSWORD") or secrets.token_urlsafe(9)
         User.objects.create_superuser(username=username, email="", password=password)

@@ -23,12 +23,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "featureflags",
-    "dashboard",
+    "featureflags_dashboard",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "featureflags.api",
     "featureflags.experiments",
+    "config",  # the demo site: demo_setup
 ]
 
 MIDDLEWARE = [

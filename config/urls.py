@@ -9,7 +9,7 @@ urlpatterns = [
     path("demo/cdc/", views.demo_cdc, name="demo_cdc"),
     path("demo/template/", views.demo_template, name="demo_template"),
     path("demo/sticky/", views.demo_sticky, name="demo_sticky"),
-    path("flags/", include("dashboard.urls")),
+    path("flags/", include("featureflags_dashboard.urls")),
     path("api/experiments/", include("featureflags.experiments.urls")),
     path("api/", include("featureflags.api.urls")),
 ]

@@ -16,15 +16,18 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .editing import STATE_CHOICES, filter_by_state, kept_rows, place_errors, rows_state, state_of
 from .models import AuditEntry, Constraint, Flag, FlagUser, PinnedVariant, Prerequisite, Rule, Source, Variant
 from .serialization import SCALAR_FIELDS, user_count
 
 SOURCE = Source.ADMIN
+STATE_COLOURS = {"off": "#a40e26", "partial": "#7d4e00", "on": "#116329"}
 # Lists and mappings are short: a two-line JSON box, not the default large textarea.
 JSON_WIDGETS = {models.JSONField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
 _FORM_ATTR = "_featureflags_admin_form"
@@ -42,17 +45,10 @@ class StateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("on", _("ON (100 %)")), ("partial", _("ON, partly")), ("off", _("OFF"))]
+        return [(value, _(words)) for value, words in STATE_CHOICES]
 
     def queryset(self, request, queryset):
-        value = self.value()
-        if value == "on":
-            return queryset.filter(enabled=True, percentage=100)
-        if value == "partial":
-            return queryset.filter(enabled=True, percentage__lt=100)
-        if value == "off":
-            return queryset.filter(enabled=False)
-        return queryset
+        return filter_by_state(queryset, self.value())
 
 
 class _JsonListFilter(admin.SimpleListFilter):
@@ -87,8 +83,47 @@ class EnvironmentFilter(_JsonListFilter):
 # -- inlines ----------------------------------------------------------------------------------
 
 
-class _OrderedInline(admin.TabularInline):
+class FlagInlineFormSet(BaseInlineFormSet):
+    """An inline of the flag form. The last inline's formset, once every part of the page
+    validated, hands the whole proposed flag to the services (see ``_ServiceWrite``)."""
+
+    writer: _ServiceWrite | None = None  # set on the per-request formset classes, on POST
+    writes = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.writer is not None:
+            self.writer.formsets.append(self)
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        if valid and self.writes and self.writer is not None:
+            return self.writer.write()
+        return valid
+
+
+class _FlagPartInline(admin.TabularInline):
+    """Rows that are part of a flag: editing them is editing the flag (its permissions, not the row model's)."""
+
     extra = 0
+    formset = FlagInlineFormSet
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("featureflags.view_flag") or self.has_change_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("featureflags.change_flag") or (
+            obj is None and request.user.has_perm("featureflags.add_flag")
+        )
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self.has_change_permission(request, obj)
+
+
+class _OrderedInline(_FlagPartInline):
     formfield_overrides = JSON_WIDGETS
     exclude = ("position",)  # the row order is the order
 
@@ -111,9 +146,8 @@ class PrerequisiteInline(_OrderedInline):
     autocomplete_fields = ("parent",)
 
 
-class PinnedVariantInline(admin.TabularInline):
+class PinnedVariantInline(_FlagPartInline):
     model = PinnedVariant
-    extra = 0
 
 
 INLINE_FIELDS = {
@@ -125,66 +159,34 @@ INLINE_FIELDS = {
 }
 
 
-def kept_rows(formset) -> list[forms.Form]:
-    """The inline rows that will exist after the save, in order."""
-    return [
-        f
-        for f in formset.forms
-        if f.cleaned_data and not f.cleaned_data.get("DELETE", False) and (f.instance.pk is not None or f.has_changed())
-    ]
-
-
-def inline_state(field: str, rows: list[forms.Form]) -> Any:
-    data = [row.cleaned_data for row in rows]
-    if field == "rules":
-        return [d["pattern"] for d in data]
-    if field == "variants":
-        return [{"name": d["name"], "weight": d["weight"]} for d in data]
-    if field == "constraints":
-        return [
-            {
-                "attribute": d["attribute"],
-                "operator": d["operator"],
-                "values": list(d.get("values") or []),
-                "inverted": bool(d.get("inverted")),
-                "case_insensitive": bool(d.get("case_insensitive")),
-            }
-            for d in data
-        ]
-    if field == "prerequisites":
-        return [{"key": d["parent"].key, **({"variant": d["variant"]} if d.get("variant") else {})} for d in data]
-    return {d["user_id"]: d["variant"] for d in data}  # pinned_variants
-
-
 class _ServiceWrite:
-    """A formset-shaped object placed last in the admin's formsets: its ``is_valid``
-    runs once the form and every inline validated, and writes through the services."""
+    """One POST of the flag form: the form and every inline formset, written in one service call.
 
-    prefix = "featureflags-service-write"
+    It runs inside validation (from the last inline's ``is_valid``, after the form and the other
+    inlines validated), so a refused write shows the page again with each message where it belongs.
+    """
 
-    def __init__(self, request, obj: Flag, change: bool, formsets: list) -> None:
-        self.request, self.obj, self.change = request, obj, change
-        self.formsets = formsets
-        self._errors: list[str] = []
-        self.forms: list = []
+    def __init__(self, request, obj: Flag | None) -> None:
+        self.request, self.obj = request, obj
+        self.formsets: list[FlagInlineFormSet] = []
+        self.result: bool | None = None  # written once, however often is_valid is asked
         self.saved: Flag | None = None
 
-    @property
-    def errors(self) -> list:
-        return []
+    def write(self) -> bool:
+        if self.result is None:
+            self.result = self._write()
+        return self.result
 
-    def non_form_errors(self) -> list[str]:
-        return self._errors
-
-    def is_valid(self) -> bool:
+    def _write(self) -> bool:
         form = getattr(self.request, _FORM_ATTR, None)
-        if form is None or not form.is_valid() or not all(fs.is_valid() for fs in self.formsets):
+        if form is None or not form.is_valid() or not all(fs.is_valid() for fs in self.formsets if not fs.writes):
             return True  # Django shows those errors; nothing is written
         by_field = {INLINE_FIELDS[fs.model]: fs for fs in self.formsets if fs.model in INLINE_FIELDS}
         state = {name: form.cleaned_data[name] for name in SCALAR_FIELDS if name in form.cleaned_data}
-        state.update({field: inline_state(field, kept_rows(fs)) for field, fs in by_field.items()})
+        state.update({field: rows_state(field, kept_rows(fs)) for field, fs in by_field.items()})
+        change = self.obj is not None and self.obj.pk is not None
         try:
-            if self.change:
+            if change:
                 self.saved = services.update_flag(
                     self.obj.key,
                     state,
@@ -205,27 +207,10 @@ class _ServiceWrite:
             )
             return False
         except ValidationError as exc:
-            self._place(exc, form, by_field)
+            for section, messages in place_errors(exc, form, by_field).items():
+                form.add_error(None, [f"{section}: {m}" if section else m for m in messages])
             return False
         return True
-
-    def _place(self, exc: ValidationError, form, by_field) -> None:
-        for key, msgs in exc.message_dict.items():
-            name, _, rest = key.partition(".")
-            index, _, sub = rest.partition(".")
-            if name in by_field and index.isdigit():
-                rows = kept_rows(by_field[name])
-                if int(index) < len(rows):
-                    row = rows[int(index)]
-                    sub = "parent" if name == "prerequisites" and sub == "key" else sub.partition(".")[0]
-                    for m in msgs:
-                        row.add_error(sub if sub in row.fields else None, m)
-                    continue
-            if name in form.fields:
-                for m in msgs:
-                    form.add_error(name, m)
-            else:
-                self._errors.extend(f"{key}: {m}" for m in msgs)
 
 
 # -- flags ----------------------------------------------------------------------------------------
@@ -299,14 +284,16 @@ class FlagAdmin(admin.ModelAdmin):
 
         return Captured
 
-    def _create_formsets(self, request, obj, change):
-        formsets, inline_instances = super()._create_formsets(request, obj, change)
-        if request.method == "POST":
-            # No inline instance pairs with it, so the admin never renders it.
-            writer = _ServiceWrite(request, obj, change, list(formsets))
+    def get_formsets_with_inlines(self, request, obj=None):
+        pairs = list(super().get_formsets_with_inlines(request, obj))
+        if request.method == "POST" and pairs:
+            # The formset classes are made for this request, so their attributes are this POST's.
+            writer = _ServiceWrite(request, obj)
             request._featureflags_writer = writer
-            formsets.append(writer)
-        return formsets, inline_instances
+            for formset_class, _inline in pairs:
+                formset_class.writer = writer
+            pairs[-1][0].writes = True
+        yield from pairs
 
     def save_model(self, request, obj, form, change):
         """Already written by the service layer during validation; only point ``obj`` at it."""
@@ -336,13 +323,8 @@ class FlagAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("state"), ordering="enabled")
     def state(self, flag: Flag) -> str:
-        if not flag.enabled:
-            colour, words = "#a40e26", "OFF"
-        elif flag.percentage < 100:
-            colour, words = "#7d4e00", f"ON · {flag.percentage} %"
-        else:
-            colour, words = "#116329", "ON"
-        return format_html('<strong style="color:{}">● {}</strong>', colour, words)
+        name, words = state_of(flag)
+        return format_html('<strong style="color:{}">● {}</strong>', STATE_COLOURS[name], words)
 
     @admin.display(description=_("user lists"))
     def user_lists(self, flag: Flag) -> str:
@@ -359,7 +341,7 @@ class FlagAdmin(admin.ModelAdmin):
             user_count(flag, excluded=True),
         )
         try:  # the dashboard app is optional
-            dashboard = reverse("dashboard:users", args=[flag.key])
+            dashboard = reverse("featureflags_dashboard:users", args=[flag.key])
         except NoReverseMatch:
             return html
         return format_html('{} · <a href="{}">edit, upload or download in the dashboard</a>', html, dashboard)

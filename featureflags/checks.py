@@ -22,9 +22,13 @@ from .store import connection
 
 MIDDLEWARE_PATH = "featureflags.middleware.FeatureFlagsMiddleware"
 TEMPLATE_TAG_KINDS = frozenset({"if_feature", "variant", "feature_flags_json"})
-# Tests name flags that need not exist (override_flag); they are not the project's usage.
-_TEST_FILE = re.compile(r"(^|[/\\])(tests?[/\\]|test_[^/\\]*\.py$|conftest\.py$)")
+# Tests name flags that need not exist (override_flag); they are not the project's usage:
+# tests/ directories, Django's default tests.py, test_*.py, *_test(s).py and conftest.py.
+_TEST_FILE = re.compile(r"(^|[/\\])(tests?[/\\]|tests?\.py$|test_[^/\\]*\.py$|[^/\\]*_tests?\.py$|conftest\.py$)")
+# Forcing a flag in a test (featureflags.testing) is not a use of it, wherever the call is.
+NOT_USAGE_KINDS = frozenset({"override_flag"})
 SHOWN_PLACES = 3
+LIBRARY_APPS = frozenset({"featureflags_dashboard"})  # shipped beside the featureflags package
 
 
 def reference_paths() -> list[Path]:
@@ -40,7 +44,7 @@ def reference_paths() -> list[Path]:
     package = Path(__file__).resolve().parent
     for config in apps.get_app_configs():
         app_path = Path(config.path)
-        if app_path == package or package in app_path.parents:
+        if app_path == package or package in app_path.parents or config.name in LIBRARY_APPS:
             continue  # this library's own code is not the project's usage
         installed = "site-packages" in app_path.parts or "dist-packages" in app_path.parts
         inside_project = base is None or Path(base) in app_path.parents
@@ -58,7 +62,9 @@ def reference_paths() -> list[Path]:
 
 
 def project_references() -> list[Reference]:
-    return [r for r in find_references(reference_paths()) if not _TEST_FILE.search(r.path)]
+    return [
+        r for r in find_references(reference_paths()) if not _TEST_FILE.search(r.path) and r.kind not in NOT_USAGE_KINDS
+    ]
 
 
 @register("featureflags")

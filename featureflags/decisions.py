@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from . import id_checks, overrides, usage
 from .context import build_context, context_from_request
-from .engine import Context, Decision, Explanation, Reason, Step
+from .engine import Context, Decision, Explanation, Reason, Snapshot, Step
 from .engine.by_id import context_of_id, id_variant
 from .experiments import exposures
 from .store import runtime
@@ -84,6 +84,8 @@ def is_enabled_for(key: str, context: Context | None, default: bool = False) -> 
         snapshot = runtime._snapshot  # `or` would call Snapshot.__len__ on every check
         if snapshot is None:
             snapshot = runtime.current()
+        if overrides.active:  # an override of a prerequisite decides the dependent's prerequisite step
+            snapshot = overrides.overlay(snapshot)
         enabled = snapshot.is_enabled(key, context, default)
     except Exception:
         logger.exception("featureflags: evaluating %r failed", key)
@@ -129,7 +131,7 @@ def variant_for(key: str, context: Context | None, default: str | None = None) -
         if forced is not None:
             return default if forced.variant is None else forced.variant
     try:
-        chosen = runtime.current().variant(key, context)
+        chosen = _snapshot().variant(key, context)
     except Exception:
         logger.exception("featureflags: evaluating %r failed", key)
         return default
@@ -159,7 +161,7 @@ def evaluate_for(key: str, context: Context | None, default: bool = False) -> De
         if forced is not None:
             return forced
     try:
-        decision = runtime.current().evaluate(key, context)
+        decision = _snapshot().evaluate(key, context)
     except Exception:
         logger.exception("featureflags: evaluating %r failed", key)
         return Decision(default, None, Reason.UNKNOWN_FLAG)
@@ -177,4 +179,10 @@ def explain(key: str, who: Any = None, *, environment: str | None = None, **attr
     context = build_context(who, environment, attributes)
     if overrides.active and overrides.lookup(key) is not None:
         return Explanation(key, overrides.lookup(key), (Step("override", "decided", "Forced by override_flag."),))
-    return runtime.current().explain(key, context)
+    return _snapshot().explain(key, context)
+
+
+def _snapshot() -> Snapshot:
+    """The current snapshot, with test overrides of prerequisites laid over it."""
+    snapshot = runtime.current()
+    return overrides.overlay(snapshot) if overrides.active else snapshot

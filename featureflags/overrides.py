@@ -13,7 +13,7 @@ from contextvars import ContextVar, Token
 from types import MappingProxyType
 
 from . import id_checks
-from .engine import Decision, Reason
+from .engine import CompiledFlag, Decision, Reason, Snapshot
 
 _EMPTY: Mapping[str, Decision] = MappingProxyType({})
 _overrides: ContextVar[Mapping[str, Decision]] = ContextVar("featureflags_overrides", default=_EMPTY)
@@ -49,3 +49,28 @@ def pop(token: Token) -> None:
 def current() -> Mapping[str, Decision]:
     """Every override in force in this context."""
     return _overrides.get()
+
+
+# The last overlay built: (snapshot, overrides mapping, overlay); both are immutable, so identity is enough.
+_last_overlay: tuple[Snapshot, Mapping[str, Decision], Snapshot] | None = None
+
+
+def overlay(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` with every overridden flag that another flag has as a prerequisite replaced by
+    a flag that always answers the forced decision, so the dependent flag's prerequisite step sees
+    the override. ``snapshot`` itself when no override is a prerequisite (the usual case)."""
+    global _last_overlay
+    forced = _overrides.get()
+    last = _last_overlay
+    if last is not None and last[0] is snapshot and last[1] is forced:
+        return last[2]
+    parents = {key for flag in snapshot.flags.values() for key, _variant in flag.prerequisites}
+    replaced = [_always(key, decision) for key, decision in forced.items() if key in parents]
+    result = snapshot.replace(changed=replaced) if replaced else snapshot
+    _last_overlay = (snapshot, forced, result)
+    return result
+
+
+def _always(key: str, decision: Decision) -> CompiledFlag:
+    variants = [{"name": decision.variant, "weight": 100}] if decision.variant else []
+    return CompiledFlag({"key": key, "enabled": decision.enabled, "percentage": 100, "variants": variants})

@@ -16,12 +16,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from featureflags.context import context_from_request
 from featureflags.engine import Context
 
 from . import serializers as s
+from .base import FlagsAPIView
 from .evaluation import decisions
 from .models import ApiToken, Scope
 
@@ -48,7 +48,7 @@ def _context(request) -> Context:
     )
 
 
-class ClientFlagsView(APIView):
+class ClientFlagsView(FlagsAPIView):
     """Evaluated flags for the current user (session) or the context an evaluate key names."""
 
     scope = Scope.EVALUATE

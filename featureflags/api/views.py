@@ -13,7 +13,6 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from featureflags import services
 from featureflags.engine.definition import is_valid_key
@@ -21,6 +20,7 @@ from featureflags.models import AuditEntry, Flag, FlagUser, Source
 from featureflags.serialization import EDITABLE_FIELDS, flag_state, user_count, with_relations
 
 from . import serializers as s
+from .base import FlagsAPIView
 from .evaluation import context_from_data, decisions
 from .models import Scope
 from .permissions import actor_of
@@ -78,7 +78,7 @@ def _bool_param(request, name: str) -> bool | None:
     raise ValidationError({name: ["true or false."]})
 
 
-class FlagListView(APIView):
+class FlagListView(FlagsAPIView):
     """List flags (filter by enabled, kind, tag, owner, search) or create one."""
 
     @extend_schema(
@@ -126,7 +126,7 @@ class FlagListView(APIView):
         return Response(_represent(_flag_or_404(key)), status=status.HTTP_201_CREATED)
 
 
-class FlagDetailView(APIView):
+class FlagDetailView(FlagsAPIView):
     """Read, update (naming the version you read: a stale one gets 409) or delete one flag."""
 
     @extend_schema(responses={200: s.FlagSerializer, 404: s.ErrorSerializer})
@@ -159,7 +159,7 @@ class FlagDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class FlagFieldView(APIView):
+class FlagFieldView(FlagsAPIView):
     """One list field of a flag (``rules``, ``variants``, ``constraints``): read it, or replace it whole."""
 
     field = ""
@@ -223,7 +223,7 @@ _USERS_WRITE = inline_serializer(
 )
 
 
-class FlagUsersView(APIView):
+class FlagUsersView(FlagsAPIView):
     """A flag's user list: paged ids; add (POST), replace (PUT).
 
     Send a JSON body ``{"users": [...], "excluded": false}``, or a ``text/plain``
@@ -260,7 +260,7 @@ class FlagUsersView(APIView):
         return _change_users(request, key, services.replace_users)
 
 
-class FlagUsersRemoveView(APIView):
+class FlagUsersRemoveView(FlagsAPIView):
     """Remove ids from a flag's list (same bodies as adding)."""
 
     @extend_schema(request=s.UsersWriteSerializer, parameters=_USERS_PARAMS, responses={200: _USERS_WRITE})
@@ -268,7 +268,7 @@ class FlagUsersRemoveView(APIView):
         return _change_users(request, key, services.remove_users)
 
 
-class FlagUsersCountView(APIView):
+class FlagUsersCountView(FlagsAPIView):
     @extend_schema(
         responses=inline_serializer(
             "UserCounts", {"users": serializers.IntegerField(), "excluded_users": serializers.IntegerField()}
@@ -286,7 +286,7 @@ def _change_users(request, key: str, change) -> Response:
     return Response({"changed": changed, "count": count})
 
 
-class AuditView(APIView):
+class AuditView(FlagsAPIView):
     """The audit log, newest first; filter by flag, actor, source, action and time."""
 
     @extend_schema(
@@ -322,7 +322,7 @@ class AuditView(APIView):
         return paginator.get_paginated_response(s.AuditEntrySerializer(page, many=True).data)
 
 
-class EvaluateView(APIView):
+class EvaluateView(FlagsAPIView):
     """Decisions with reasons for server-side callers: flag keys (all when omitted) and a context."""
 
     scope = Scope.EVALUATE

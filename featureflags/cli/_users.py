@@ -6,9 +6,9 @@ import sys
 from collections.abc import Iterator
 
 from django.core.management.base import CommandError
-from tqdm import tqdm
 
 from ._common import actor, write_call
+from ._progress import progress
 
 
 def add_arguments(parser) -> None:
@@ -24,7 +24,7 @@ def run(command, options, function, verb: str) -> None:
         raise CommandError("Give ids as arguments or --file, not both nor neither.")
     ids = options["ids"] or _lines(options["file"])
     if options["file"] and not options["no_progress"]:
-        ids = tqdm(ids, unit=" ids", desc=verb, file=sys.stderr, mininterval=0.5)
+        ids = progress(ids, verb)
     changed = write_call(function, options["key"], ids, excluded=options["excluded"], actor=actor(options))
     command.stdout.write(command.style.SUCCESS(f"{verb} {changed} id(s) of {options['key']}."))
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
-from tqdm import tqdm
 
 from featureflags import services
 from featureflags.formats import config_file, hanoi_redis, native
 from featureflags.formats.loading import load
 
 from ._common import actor, add_json, print_json
+from ._progress import progress
 
 help = "Import flags from a native export, a features_config.json (--format config) or a hanoi Redis (--format hanoi)."
 
@@ -111,4 +111,4 @@ def _errors(error: ValidationError) -> str:
 
 
 def _progress(ids, total: int, label: str):
-    return tqdm(ids, total=total, unit=" ids", desc=label, file=sys.stderr, mininterval=0.5, disable=total < 10_000)
+    return progress(ids, label, total=total, minimum=10_000)

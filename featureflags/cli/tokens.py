@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.core.management.base import CommandError
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError
 
 from ._common import actor, add_json, print_json
 
@@ -17,11 +18,24 @@ def add_arguments(parser) -> None:
     add_json(parser)
 
 
+NOT_INSTALLED = (
+    "API tokens belong to the REST API app: pip install 'featureflags[api]', add \"rest_framework\" and "
+    '"featureflags.api" to INSTALLED_APPS, then run manage.py migrate.'
+)
+
+
 def handle(command, options) -> None:
+    if not apps.is_installed("featureflags.api"):
+        raise CommandError(NOT_INSTALLED)
     try:
-        from featureflags.api.models import ApiToken
-    except RuntimeError as error:  # the API app is not installed
-        raise CommandError("Add 'featureflags.api' to INSTALLED_APPS to use tokens.") from error
+        _handle(command, options)
+    except DatabaseError as error:  # installed, but its table is missing
+        raise CommandError(f"The API tokens table cannot be read ({error}); run manage.py migrate.") from error
+
+
+def _handle(command, options) -> None:
+    from featureflags.api.models import ApiToken  # only importable with the app installed
+
     action, name = options["action"], options["name"]
     if action == "list":
         rows = [

@@ -1,4 +1,4 @@
-"""static/featureflags/featureflags.js in headless Chromium against the live server."""
+"""featureflags/static/featureflags/featureflags.js in headless Chromium against the live server."""
 
 from __future__ import annotations
 

@@ -83,3 +83,27 @@ def test_tokens(flags_cmd):
     assert ApiToken.objects.authenticate(created["token"]) is None
     with pytest.raises(CommandError):
         flags_cmd("tokens", "create", "ci")
+
+
+def test_tokens_without_the_api_app_say_what_to_add(flags_cmd, settings):
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if app != "featureflags.api"]
+    with pytest.raises(CommandError, match=r"featureflags\[api\].*\"featureflags\.api\" to INSTALLED_APPS"):
+        flags_cmd("tokens", "list")
+
+
+def test_add_users_from_a_file_without_tqdm(flags_cmd, tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_tqdm(name, *args, **kwargs):  # the core install has no tqdm
+        if name == "tqdm":
+            raise ImportError("No module named 'tqdm'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tqdm)
+    flags_cmd("create", "new_ui")
+    ids = tmp_path / "ids.txt"
+    ids.write_text("1\n2\n\n3\n")
+    assert "Added 3 id(s)" in flags_cmd("add-users", "new_ui", "--file", str(ids))
+    assert sorted(FlagUser.objects.values_list("user_id", flat=True)) == ["1", "2", "3"]

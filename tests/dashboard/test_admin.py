@@ -151,3 +151,42 @@ def test_flag_change_page_does_not_load_the_user_list(admin_client):
     response = admin_client.get(reverse("admin:featureflags_flag_change", args=[flag.pk]))
     html = response.content.decode()
     assert "3000 users" in html and "2999" not in html
+
+
+def test_prerequisite_error_lands_on_the_parent_field_of_its_row(admin_client):
+    parent = services.create_flag("parent", variants=[{"name": "a", "weight": 100}])
+    flag = services.create_flag("f")
+    data = admin_data(
+        flag,
+        **{"prerequisites-TOTAL_FORMS": 1, "prerequisites-0-parent": parent.pk, "prerequisites-0-variant": "zzz"},
+    )
+    response = admin_client.post(reverse("admin:featureflags_flag_change", args=[flag.pk]), data)
+    assert response.status_code == 200
+    formset = next(fs for fs in response.context["inline_admin_formsets"] if fs.formset.prefix == "prerequisites")
+    assert "variant" in formset.formset.forms[0].errors
+    assert Flag.objects.get(key="f").version == flag.version
+
+
+def test_a_whole_section_error_is_shown_on_the_form(admin_client):
+    flag = services.create_flag("f")
+    data = admin_data(
+        flag,
+        **{"variants-TOTAL_FORMS": 1, "variants-0-name": "a", "variants-0-weight": 0},
+    )
+    response = admin_client.post(reverse("admin:featureflags_flag_change", args=[flag.pk]), data)
+    assert response.status_code == 200
+    assert any(e.startswith("variants") for e in response.context["adminform"].form.non_field_errors())
+    assert not Flag.objects.get(key="f").variants.exists()
+
+
+def test_an_editor_with_only_the_flag_permissions_edits_rows(client, db):
+    from django.contrib.auth.models import Permission
+
+    editor = User.objects.create_user("ed", password="x", is_staff=True)
+    editor.user_permissions.set(Permission.objects.filter(codename__in=["view_flag", "change_flag"]))
+    client.force_login(editor)
+    flag = services.create_flag("f")
+    data = admin_data(flag, **{"rules-TOTAL_FORMS": 1, "rules-0-pattern": "^7"})
+    assert client.post(reverse("admin:featureflags_flag_change", args=[flag.pk]), data).status_code == 302
+    assert [r.pattern for r in Flag.objects.get(key="f").rules.all()] == ["^7"]
+    assert AuditEntry.objects.filter(flag_key="f").first().actor == "ed"

@@ -10,7 +10,7 @@ from featureflags.store import runtime
 
 
 def explain(client, key, **params):
-    response = client.get(reverse("dashboard:explain", args=[key]), params)
+    response = client.get(reverse("featureflags_dashboard:explain", args=[key]), params)
     assert response.status_code == 200
     return response.context["explanation"], response
 

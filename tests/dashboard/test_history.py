@@ -14,14 +14,14 @@ def test_history_shows_diffs(editor_client):
     services.create_flag("f", actor="alice")
     services.set_percentage("f", 30, actor="bob")
     services.add_users("f", ["1", "2"], actor="carol")
-    response = editor_client.get(reverse("dashboard:history", args=["f"]))
+    response = editor_client.get(reverse("featureflags_dashboard:history", args=["f"]))
     rows = response.context["rows"]
     assert [r["entry"].action for r in rows] == ["add_users", "set_percentage", "create"]
     assert {"field": "percentage", "before": "100", "after": "30"} in rows[1]["diff"]
     assert rows[0]["diff"][0]["field"] == "users" and not rows[0]["restorable"]
     assert rows[2]["restorable"] and rows[1]["restorable"]
     services.set_percentage("f", 40)
-    rows = editor_client.get(reverse("dashboard:history", args=["f"])).context["rows"]
+    rows = editor_client.get(reverse("featureflags_dashboard:history", args=["f"])).context["rows"]
     assert rows[0]["restorable"] is False  # already the current version
 
 
@@ -32,7 +32,9 @@ def test_revert_restores_an_earlier_state_and_is_audited(editor_client):
     services.set_enabled("f", True)
     services.set_percentage("f", 60)
     flag = Flag.objects.get(key="f")
-    response = editor_client.post(reverse("dashboard:revert", args=["f", target.pk]), {"version": flag.version})
+    response = editor_client.post(
+        reverse("featureflags_dashboard:revert", args=["f", target.pk]), {"version": flag.version}
+    )
     assert response.status_code == 302
     flag.refresh_from_db()
     assert (flag.enabled, flag.percentage) == (False, 30)
@@ -47,7 +49,7 @@ def test_revert_with_a_stale_version_is_refused(editor_client):
     flag = services.set_percentage("f", 30)
     services.set_percentage("f", 40)
     response = editor_client.post(
-        reverse("dashboard:revert", args=["f", first.pk]), {"version": flag.version}, follow=True
+        reverse("featureflags_dashboard:revert", args=["f", first.pk]), {"version": flag.version}, follow=True
     )
     assert "Not reverted" in response.content.decode()
     assert Flag.objects.get(key="f").percentage == 40
@@ -59,4 +61,7 @@ def test_viewer_cannot_revert(client, viewer):
     first = AuditEntry.objects.filter(flag_key="f").last()
     login(client, viewer)
     version = Flag.objects.get(key="f").version
-    assert client.post(reverse("dashboard:revert", args=["f", first.pk]), {"version": version}).status_code == 403
+    assert (
+        client.post(reverse("featureflags_dashboard:revert", args=["f", first.pk]), {"version": version}).status_code
+        == 403
+    )

@@ -16,7 +16,7 @@ def rules(key):
 
 def test_add_and_remove_rules(editor_client):
     flag = services.create_flag("f")
-    url = reverse("dashboard:rules", args=["f"])
+    url = reverse("featureflags_dashboard:rules", args=["f"])
     assert editor_client.post(url, {"action": "add", "pattern": "01$", "version": flag.version}).status_code == 302
     version = Flag.objects.get(key="f").version
     editor_client.post(url, {"action": "add", "pattern": "^9", "version": version})
@@ -30,7 +30,7 @@ def test_add_and_remove_rules(editor_client):
 def test_invalid_pattern_is_a_field_error(editor_client):
     flag = services.create_flag("f")
     response = editor_client.post(
-        reverse("dashboard:rules", args=["f"]), {"action": "add", "pattern": "(a", "version": flag.version}
+        reverse("featureflags_dashboard:rules", args=["f"]), {"action": "add", "pattern": "(a", "version": flag.version}
     )
     assert response.status_code == 400
     assert "not a valid RE2" in response.context["error"]
@@ -42,7 +42,9 @@ def test_stale_version_is_refused(editor_client):
     flag = services.create_flag("f")
     services.update_flag("f", {"rules": ["x"]})
     response = editor_client.post(
-        reverse("dashboard:rules", args=["f"]), {"action": "add", "pattern": "y", "version": flag.version}, follow=True
+        reverse("featureflags_dashboard:rules", args=["f"]),
+        {"action": "add", "pattern": "y", "version": flag.version},
+        follow=True,
     )
     assert "changed by someone else" in response.content.decode()
     assert rules("f") == ["x"]
@@ -50,7 +52,7 @@ def test_stale_version_is_refused(editor_client):
 
 def test_tester_marks_matching_ids(editor_client):
     services.create_flag("f", rules=["01$"])
-    url = reverse("dashboard:rules_test", args=["f"])
+    url = reverse("featureflags_dashboard:rules_test", args=["f"])
     data = editor_client.post(url, {"ids": "443301\n444401\n12345\n", "pattern": "^12"}).json()
     assert data["results"] == [
         {"id": "443301", "matches": ["rule 1"]},
@@ -64,12 +66,14 @@ def test_tester_marks_matching_ids(editor_client):
 def test_viewer_may_test_but_not_change(client, viewer):
     flag = services.create_flag("f", rules=["1"])
     login(client, viewer)
-    assert client.post(reverse("dashboard:rules_test", args=["f"]), {"ids": "1"}).json()["results"][0]["matches"]
-    url = reverse("dashboard:rules", args=["f"])
+    assert client.post(reverse("featureflags_dashboard:rules_test", args=["f"]), {"ids": "1"}).json()["results"][0][
+        "matches"
+    ]
+    url = reverse("featureflags_dashboard:rules", args=["f"])
     assert client.post(url, {"action": "add", "pattern": "2", "version": flag.version}).status_code == 403
 
 
 def test_rule_xss_renders_as_text(editor_client):
     services.create_flag("f", rules=["<script>alert(1)</script>"])
-    html = editor_client.get(reverse("dashboard:rules", args=["f"])).content.decode()
+    html = editor_client.get(reverse("featureflags_dashboard:rules", args=["f"])).content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html

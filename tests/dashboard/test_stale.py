@@ -8,7 +8,7 @@ from featureflags import services
 
 
 def keys(client, days):
-    page = client.get(reverse("dashboard:stale"), {"days": days})
+    page = client.get(reverse("featureflags_dashboard:stale"), {"days": days})
     assert page.status_code == 200
     return [item.flag.key for item, _css, _words in page.context["rows"]], page
 

@@ -21,7 +21,7 @@ def upload(client, key, content: bytes, name="ids.txt", mode="add", ajax=True, e
     if excluded:
         data["list"] = "excluded"
     headers = {"X-Requested-With": "XMLHttpRequest"} if ajax else {}
-    return client.post(reverse("dashboard:users_upload", args=[key]), data, headers=headers)
+    return client.post(reverse("featureflags_dashboard:users_upload", args=[key]), data, headers=headers)
 
 
 def ids_of(key, excluded=False):
@@ -30,7 +30,7 @@ def ids_of(key, excluded=False):
 
 def test_add_and_remove_ids(editor_client):
     services.create_flag("f")
-    url = reverse("dashboard:users", args=["f"])
+    url = reverse("featureflags_dashboard:users", args=["f"])
     editor_client.post(url, {"ids": "1\n2, 3\n\n", "action": "add"})
     assert ids_of("f") == {"1", "2", "3"}
     editor_client.post(url, {"ids": "2", "action": "remove"})
@@ -46,7 +46,7 @@ def test_add_and_remove_ids(editor_client):
 def test_bad_id_changes_nothing(editor_client):
     services.create_flag("f")
     response = editor_client.post(
-        reverse("dashboard:users", args=["f"]), {"ids": "1\n" + "x" * 300, "action": "add"}, follow=True
+        reverse("featureflags_dashboard:users", args=["f"]), {"ids": "1\n" + "x" * 300, "action": "add"}, follow=True
     )
     assert "Nothing was changed" in response.content.decode()
     assert ids_of("f") == set()
@@ -55,16 +55,16 @@ def test_bad_id_changes_nothing(editor_client):
 def test_list_is_paginated_and_searchable(editor_client):
     services.create_flag("f")
     services.add_users("f", [str(i) for i in range(250)])
-    page = editor_client.get(reverse("dashboard:users", args=["f"]))
+    page = editor_client.get(reverse("featureflags_dashboard:users", args=["f"]))
     assert page.context["count"] == 250 and len(page.context["page_obj"]) == 50
-    page = editor_client.get(reverse("dashboard:users", args=["f"]), {"q": "249"})
+    page = editor_client.get(reverse("featureflags_dashboard:users", args=["f"]), {"q": "249"})
     assert list(page.context["page_obj"]) == ["249"]
 
 
 def test_download_streams_the_whole_list(editor_client):
     services.create_flag("f")
     services.add_users("f", ["a", "b"])
-    response = editor_client.get(reverse("dashboard:users_download", args=["f"]))
+    response = editor_client.get(reverse("featureflags_dashboard:users_download", args=["f"]))
     assert response.streaming and "attachment" in response["Content-Disposition"]
     assert sorted(b"".join(response.streaming_content).decode().split()) == ["a", "b"]
 
@@ -94,15 +94,18 @@ def test_viewer_cannot_upload_or_change(client, viewer):
     services.create_flag("f")
     login(client, viewer)
     assert upload(client, "f", b"1\n").status_code == 403
-    assert client.post(reverse("dashboard:users", args=["f"]), {"ids": "1", "action": "add"}).status_code == 403
-    assert client.get(reverse("dashboard:users_download", args=["f"])).status_code == 200
+    assert (
+        client.post(reverse("featureflags_dashboard:users", args=["f"]), {"ids": "1", "action": "add"}).status_code
+        == 403
+    )
+    assert client.get(reverse("featureflags_dashboard:users_download", args=["f"])).status_code == 200
     assert ids_of("f") == set()
 
 
 def test_user_id_xss_renders_as_text(editor_client):
     services.create_flag("f")
     services.add_users("f", ["<img src=x onerror=alert(1)>"])
-    html = editor_client.get(reverse("dashboard:users", args=["f"])).content.decode()
+    html = editor_client.get(reverse("featureflags_dashboard:users", args=["f"])).content.decode()
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
@@ -116,7 +119,7 @@ def test_a_million_ids_upload_is_counted_and_a_bad_line_changes_nothing(editor_c
     assert response.status_code == 200, response.content
     assert "1,000,000" in response.json()["message"]
     assert FlagUser.objects.filter(flag__key="big").count() == MILLION
-    page = editor_client.get(reverse("dashboard:users", args=["big"]))
+    page = editor_client.get(reverse("featureflags_dashboard:users", args=["big"]))
     assert page.context["count"] == MILLION
 
     # The same size again, replacing, with one line too long after half a million ids were

@@ -68,3 +68,16 @@ def test_hostile_variant_names_are_escaped(viewer_client, experiments, make_expe
     assert '"><img src=x>' not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Too early to call" in html and "data-warning" in html  # 30 units is a small sample
+
+
+def test_experiment_pages_without_the_experiments_app_say_what_to_add(settings, db, client):
+    from featureflags import services
+    from tests.dashboard.conftest import make_operator
+
+    services.create_flag("checkout", variants=[{"name": "a", "weight": 50}, {"name": "b", "weight": 50}])
+    client.force_login(make_operator("viewer", "view_flag"))
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if a != "featureflags.experiments"]
+    for url in ("/flags/checkout/experiment/", "/flags/checkout/experiment/feedback.csv"):
+        html = client.get(url).content.decode()
+        assert "Experiments is not installed" in html
+        assert "INSTALLED_APPS += [&quot;featureflags.experiments&quot;]" in html

@@ -17,6 +17,13 @@ def project(tmp_path, settings):
     (tmp_path / "views.py").write_text('import featureflags\nfeatureflags.is_enabled("missing_too", None)\n')
     (tmp_path / "tests").mkdir()
     (tmp_path / "tests" / "test_x.py").write_text('import featureflags\nfeatureflags.is_enabled("test_only")\n')
+    # Django's startapp writes tests.py next to views.py; pytest's other spelling is *_test.py.
+    (tmp_path / "tests.py").write_text('import featureflags\nfeatureflags.is_enabled("in_tests_py")\n')
+    (tmp_path / "checkout_test.py").write_text('import featureflags\nfeatureflags.is_enabled("in_x_test_py")\n')
+    # A helper module of the project's test kit, outside any test file: forcing a flag is not using it.
+    (tmp_path / "fixtures.py").write_text(
+        'from featureflags.testing import override_flag\nforced = override_flag("forced_only", active=True)\n'
+    )
     settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "REFERENCE_PATHS": [str(tmp_path)]}
     return tmp_path
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from featureflags.management.commands.demo_setup import CDC_ON
+from config.management.commands.demo_setup import CDC_ON
 
 
 def test_home_links_the_demo_pages(client, db):
@@ -39,3 +39,19 @@ def test_sticky_page_keeps_the_answer(client, make_flag):
     assert "featureflags_aid" in first.cookies
     answers = {('is <strong class="on">' in client.get("/demo/sticky/").content.decode()) for _ in range(4)}
     assert len(answers) == 1
+
+
+def test_demo_setup_never_resets_an_existing_password(db, django_user_model, monkeypatch):
+    import io
+
+    from django.core.management import call_command
+
+    django_user_model.objects.create_user("admin", password="mine-and-secret")
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-would-set-this")
+    out = io.StringIO()
+    call_command("demo_setup", stdout=out)
+    user = django_user_model.objects.get(username="admin")
+    assert user.check_password("mine-and-secret")
+    assert not user.is_superuser  # nor promotes it
+    assert "password is unchanged" in out.getvalue()
+    assert "cdc_on: created" in out.getvalue()

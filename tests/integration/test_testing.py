@@ -92,3 +92,26 @@ def test_pytest_fixture(override_flags):
 
 def test_fixture_undone_after_the_test():
     assert "fixture_flag" not in active_overrides()
+
+
+def test_an_override_of_a_prerequisite_decides_the_dependent_flag(make_flag, rf):
+    make_flag("new_ui", enabled=False, variants=[{"name": "red", "weight": 50}, {"name": "blue", "weight": 50}])
+    make_flag("search", prerequisites=[{"key": "new_ui"}])
+    make_flag("pricing", prerequisites=[{"key": "new_ui", "variant": "blue"}])
+    request = rf.get("/")
+    assert featureflags.is_enabled("search", "42") is False
+    with override_flag("new_ui", active=True):
+        assert featureflags.is_enabled("search", "42") is True
+        assert featureflags.is_enabled("search", request) is True
+        assert featureflags.evaluate("search", "42").reason is Reason.ROLLOUT  # the dependent is not forced
+        assert featureflags.explain("search", "42").decision.enabled is True
+        assert featureflags.is_enabled("pricing", "42") is False  # on, but not with the variant it needs
+    with override_flag("new_ui", active=True, variant="blue"):
+        assert featureflags.is_enabled("pricing", "42") is True
+    make_flag("new_ui_on", enabled=True)
+    make_flag("reports", prerequisites=[{"key": "new_ui_on"}])
+    with override_flag("new_ui_on", active=False):
+        assert featureflags.is_enabled("reports", "42") is False
+        assert featureflags.evaluate("reports", "42").reason is Reason.PREREQUISITE
+    assert featureflags.is_enabled("search", "42") is False  # undone
+    assert featureflags.is_enabled("reports", "42") is True

@@ -48,6 +48,10 @@ def new_client(timeout: float | None = None) -> Any:
         return sentinel.master_for(
             flag_settings.REDIS_SENTINEL_SERVICE, health_check_interval=30, **timeouts, **options
         )
+    if flag_settings.REDIS_CLUSTER:  # REDIS_URL names any node; the client finds the others
+        from redis.cluster import RedisCluster
+
+        return RedisCluster.from_url(flag_settings.REDIS_URL, **timeouts)
     return redis.Redis.from_url(flag_settings.REDIS_URL, health_check_interval=30, **timeouts)
 
 

@@ -17,6 +17,7 @@ import queue
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -121,10 +122,31 @@ def summary(latencies: list[float]) -> dict[str, float]:
     }
 
 
-def worker_env(redis_url: str, prefix: str) -> dict[str, str]:
+def worker_env(redis_url: str, prefix: str, staleness: float = 1.0) -> dict[str, str]:
+    """The environment of a worker: the same Redis, prefix and database as this process."""
     env = dict(os.environ)
-    env.update(REDIS_URL=redis_url, FEATUREFLAGS_KEY_PREFIX=prefix, FEATUREFLAGS_MAX_STALENESS="1.0")
+    env.update(REDIS_URL=redis_url, FEATUREFLAGS_KEY_PREFIX=prefix, FEATUREFLAGS_MAX_STALENESS=str(staleness))
+    url = database_url()
+    if url:
+        env["DATABASE_URL"] = url
     return env
+
+
+def database_url() -> str | None:
+    """A URL of the database this process uses (a test database too), for child processes."""
+    from django.db import connections
+
+    settings = connections["default"].settings_dict
+    if settings["ENGINE"].endswith("postgresql"):
+        user = settings.get("USER") or "postgres"
+        password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+        return f"postgres://{user}{password}@{settings.get('HOST') or '127.0.0.1'}:{settings.get('PORT') or 5432}/{settings['NAME']}"
+    name = str(settings.get("NAME") or "")
+    if settings["ENGINE"].endswith("sqlite3") and name and "memory" not in name:
+        return f"sqlite:///{name}"
+    # An in-memory test database cannot be shared: the workers get an empty one, and
+    # follow the only deployment registered under the prefix in Redis.
+    return f"sqlite:///{os.path.join(tempfile.gettempdir(), 'featureflags-no-database.sqlite3')}"
 
 
 def main() -> None:

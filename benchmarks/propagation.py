@@ -140,7 +140,8 @@ def database_url() -> str | None:
     if settings["ENGINE"].endswith("postgresql"):
         user = settings.get("USER") or "postgres"
         password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
-        return f"postgres://{user}{password}@{settings.get('HOST') or '127.0.0.1'}:{settings.get('PORT') or 5432}/{settings['NAME']}"
+        where = f"{settings.get('HOST') or '127.0.0.1'}:{settings.get('PORT') or 5432}"
+        return f"postgres://{user}{password}@{where}/{settings['NAME']}"
     name = str(settings.get("NAME") or "")
     if settings["ENGINE"].endswith("sqlite3") and name and "memory" not in name:
         return f"sqlite:///{name}"

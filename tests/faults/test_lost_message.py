@@ -7,7 +7,6 @@ import json
 
 import pytest
 import redis
-
 from django.db import transaction
 
 import featureflags

@@ -114,7 +114,8 @@ def test_checks_and_updates_survive_a_failover(settings, redis_cluster):
         wait_until(lambda: primary_port(sentinels[0]) == replica.port, timeout=30, step=0.1)
         promoted = client(replica)
         # What was written during the failover reaches the new primary...
-        wait_until(lambda: json.loads(promoted.hget(mirror_of(promoted, "ha").defs_key, "during") or "{}").get("enabled") is True, timeout=15)
+        defs_key = mirror_of(promoted, "ha").defs_key
+        wait_until(lambda: json.loads(promoted.hget(defs_key, "during") or "{}").get("enabled") is True, timeout=15)
         # ...and writes after it go there directly.
         services.create_flag("after", enabled=True, actor="test")
         wait_until(lambda: promoted.hexists(mirror_of(promoted, "ha").defs_key, "after"), timeout=15)

@@ -437,14 +437,14 @@ SCENARIOS: list[tuple[str, Callable[[Chaos, float], float]]] = [
     ("4 flags at the same instant, 20 trials (worst)", simultaneous),
     ("foreign deployment, other db, same prefix, 50 changes", foreign_deployment),
     ("database restored from a dump 30 changes old", restored_database),
-    ("writer without REDIS_URL (manage.py flags enable)", writer_without_redis),
+    ("writer without REDIS_URL (manage.py flags enable; from its exit)", writer_without_redis),
     ("FLUSHALL", flushall),
     ("Redis restarted empty", restarted_empty),
     ("Redis restarted from an older dump", restarted_from_older_dump),
     ("CLIENT KILL TYPE pubsub every 20 ms, 5 changes", pubsub_killed),
     ("writer SIGKILLed right after its commit", writer_killed_after_commit),
     ("Redis partition while the observers are replaced", partition_while_replaced),
-    ("Redis and the database down at start (file)", both_down_at_start),
+    ("Redis and the database down at start: a new process serves the file (incl. start-up)", both_down_at_start),
 ]
 
 

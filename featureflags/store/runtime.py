@@ -97,8 +97,31 @@ def install(snapshot: Snapshot) -> None:
     state.install(snapshot)
 
 
+_behind: dict[str, Any] = {"head": None, "since": None}
+
+
+def behind_since() -> float | None:
+    """``time.monotonic()`` since when this process has not reached a head the database had then
+    (None: it holds the database's head, or has reached every head seen since)."""
+    mine, db_head = state.base.head, sync.observed.database_head
+    target = _behind["head"]
+    reached = mine is not None and target is not None and mine.deployment == target.deployment
+    if target is not None and reached and mine.version >= target.version:
+        _behind.update(head=None, since=None)
+    if db_head is None or mine == db_head:
+        _behind.update(head=None, since=None)
+        return None
+    if _behind["head"] is None:
+        _behind.update(head=db_head, since=time.monotonic())
+    return _behind["since"]
+
+
 def status() -> dict[str, Any]:
-    """This process's view of propagation: see ``featureflags.status()``."""
+    """This process's view of propagation: its head against the database's and Redis's.
+
+    >>> featureflags.status()["lag"]   # changes the database holds that this process does not serve yet
+    0
+    """
     base, seen = state.base, sync.observed
     mine, db_head = base.head, seen.database_head
     lag = None

@@ -53,7 +53,8 @@ def measure() -> None:
     snapshot = runtime.current()
     seconds = time.perf_counter() - started
     status = runtime.status()
-    print(json.dumps({"seconds": seconds, "flags": len(snapshot), "source": status["source"], "rss": rss_bytes() - before}))
+    added = rss_bytes() - before
+    print(json.dumps({"seconds": seconds, "flags": len(snapshot), "source": status["source"], "rss": added}))
 
 
 def populate(count: int) -> None:
@@ -138,7 +139,7 @@ def main() -> None:
     per_flag = {store: r["seconds"] / r["flags"] for size, store, r in rows if size == sizes[0]}
     print("cold start: the first runtime.current() of a fresh process (a tenth of the flags with a 20-id list)")
     print(f"  {'flags':>7} {'from':9} {'ms':>8} {'source':9} {'+RSS MB':>8} {'per flag vs first':>18}")
-    for size, store, result in rows:
+    for _size, store, result in rows:
         ratio = (result["seconds"] / result["flags"]) / per_flag[store]
         print(
             f"  {result['flags']:>7} {store:9} {result['seconds'] * 1000:8.1f} {result['source']:9} "

@@ -150,6 +150,28 @@ def status() -> dict[str, Any]:
     }
 
 
+def lag_of(key: str, database_rev: int) -> dict[str, Any] | None:
+    """How this process's copy of one flag differs from the database row at ``database_rev``
+    (the version of the row's last change), or None when it serves that very change."""
+    served = current()
+    definition = state.base.definitions.get(key)
+    served_rev = None if definition is None else definition.get("rev")
+    if key in served.flags and (served_rev is None or served_rev >= database_rev):
+        return None
+    flag = served.flags.get(key)
+    mine, db_head = state.base.head, sync.observed.database_head
+    lag = None
+    if mine is not None and db_head is not None and mine.deployment == db_head.deployment:
+        lag = max(0, db_head.version - mine.version)
+    return {
+        "served": "unknown" if flag is None else ("ON" if flag.enabled else "OFF"),
+        "served_rev": served_rev,
+        "database_rev": database_rev,
+        "lag": lag,
+        "seconds_since_check": status()["seconds_since_check"],
+    }
+
+
 # -- inside a transaction ---------------------------------------------------------------
 
 

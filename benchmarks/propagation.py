@@ -12,6 +12,7 @@ same clock in every process on Linux. Keys live under a private Redis prefix.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import queue
 import statistics
@@ -30,6 +31,10 @@ def worker_main(key: str) -> None:
     from benchmarks._django import setup
 
     setup()
+    from django.conf import settings
+
+    # Extra FEATUREFLAGS settings for the workers, as JSON (REDIS_CLUSTER, ...).
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, **json.loads(os.environ.get("FF_WORKER_SETTINGS") or "{}")}
     from featureflags.store import runtime
 
     last = None
@@ -223,7 +228,9 @@ def chaos_table(staleness: float) -> None:
         harness.close()
     bound = 2 * staleness * 1000
     print(f"convergence after each chaos scenario: 3 observer processes, MAX_STALENESS {staleness * 1000:.0f} ms")
-    print(f"  (ms from the last acknowledged write or fault until every observer serves the database; bound {bound:.0f})")  # noqa: E501
+    print(
+        f"  (ms from the last acknowledged write or fault until every observer serves the database; bound {bound:.0f})"
+    )  # noqa: E501
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"  {name:{width}}  {value}")

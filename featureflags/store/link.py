@@ -14,6 +14,7 @@ logger = logging.getLogger("featureflags.mirror")
 
 _lock = threading.Lock()
 _client: Any = None
+_bulk_client: Any = None
 _mirrors: dict[str, RedisMirror] = {}
 ok: bool | None = None  # None: not tried yet
 last_error: str | None = None
@@ -23,15 +24,21 @@ def configured() -> bool:
     return connection.configured()
 
 
+BULK_READ_TIMEOUT = 30.0  # reading or writing every flag (50,000 take a second or two)
+
+
 def mirror(deployment: str) -> RedisMirror:
     """The mirror of one deployment (clients made on first use, one per process)."""
-    global _client
+    global _client, _bulk_client
     with _lock:
         found = _mirrors.get(deployment)
         if found is None:
             if _client is None:
                 _client = connection.new_client()
-            found = _mirrors[deployment] = RedisMirror(_client, flag_settings.KEY_PREFIX, deployment)
+            if _bulk_client is None:
+                _bulk_client = connection.new_client(read_timeout=BULK_READ_TIMEOUT)
+            found = RedisMirror(_client, flag_settings.KEY_PREFIX, deployment, bulk_client=_bulk_client)
+            _mirrors[deployment] = found
         return found
 
 
@@ -59,22 +66,24 @@ def up() -> None:
 
 
 def close() -> None:
-    """Forget the client (settings changed, after fork: a child must not share sockets)."""
-    global _client, ok, last_error
+    """Forget the clients (settings changed)."""
+    global _client, _bulk_client, ok, last_error
     with _lock:
-        client_, _client = _client, None
+        clients, _client, _bulk_client = (_client, _bulk_client), None, None
         _mirrors.clear()
     ok = None
     last_error = None
-    if client_ is not None:
-        try:
-            client_.close()
-        except Exception:
-            pass
+    for client_ in clients:
+        if client_ is not None:
+            try:
+                client_.close()
+            except Exception:
+                pass
 
 
 def forget_after_fork() -> None:
-    global _client, _lock
+    """A child must not share the parent's sockets: new clients on first use."""
+    global _client, _bulk_client, _lock
     _lock = threading.Lock()
-    _client = None
+    _client = _bulk_client = None
     _mirrors.clear()

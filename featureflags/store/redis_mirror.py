@@ -91,8 +91,9 @@ return {head, redis.call('HMGET', KEYS[2], unpack(ARGV))}
 class RedisMirror:
     """One deployment's flags in Redis."""
 
-    def __init__(self, client: Any, prefix: str, deployment: str) -> None:
+    def __init__(self, client: Any, prefix: str, deployment: str, bulk_client: Any = None) -> None:
         self.client = client
+        self.bulk_client = bulk_client or client  # longer read timeout: every flag at once
         self.prefix = prefix
         self.deployment = deployment
         base = f"{{{prefix}}}:{deployment}"
@@ -104,6 +105,8 @@ class RedisMirror:
         self.registry_key = registry_key(prefix)
         self._publish = client.register_script(_PUBLISH)
         self._read = client.register_script(_READ)
+        self._publish_all = self.bulk_client.register_script(_PUBLISH)
+        self._read_all = self.bulk_client.register_script(_READ)
 
     # -- writing --------------------------------------------------------------
 
@@ -114,7 +117,8 @@ class RedisMirror:
         args: list[Any] = ["all" if full else "partial", first, last, token, self.channel, len(payloads)]
         for key, payload in payloads.items():
             args.extend((key, payload or ""))
-        return int(self._publish(keys=[self.head_key, self.defs_key, self.pending_key], args=args))
+        script = self._publish_all if full or len(payloads) > 1000 else self._publish
+        return int(script(keys=[self.head_key, self.defs_key, self.pending_key], args=args))
 
     def blob_key(self, digest: str) -> str:
         return f"{{{self.prefix}}}:{self.deployment}:ids:{digest}"
@@ -141,7 +145,7 @@ class RedisMirror:
         return parse_head(self.client.get(self.head_key))
 
     def read_all(self) -> tuple[tuple[int, str] | None, dict[str, str]]:
-        raw_head, flat = self._read(keys=[self.head_key, self.defs_key], args=[])
+        raw_head, flat = self._read_all(keys=[self.head_key, self.defs_key], args=[])
         defs = {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
         return parse_head(raw_head), defs
 

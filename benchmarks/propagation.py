@@ -230,7 +230,7 @@ def chaos_table(staleness: float) -> None:
     print(f"convergence after each chaos scenario: 3 observer processes, MAX_STALENESS {staleness * 1000:.0f} ms")
     print(
         f"  (ms from the last acknowledged write or fault until every observer serves the database; bound {bound:.0f})"
-    )  # noqa: E501
+    )
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"  {name:{width}}  {value}")

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..engine import CompiledFlag
-from ..engine.idset import COMPACT_THRESHOLD, CompactIdSet, IdSet, build_id_set, id_set_from_bytes, id_set_to_bytes
+from ..engine.idset import COMPACT_THRESHOLD, CompactIdSet, IdSet, id_set_from_bytes, id_set_to_bytes
 
 logger = logging.getLogger("featureflags.mirror")
 
@@ -56,7 +56,7 @@ def to_json(definition: Mapping[str, Any], blob: Callable[[bytes], str] | None) 
 
 
 def from_json(payload: str, load_blob: Callable[[str], IdSet] | None = None) -> dict[str, Any]:
-    """The definition (lists as IdSets); ValueError, KeyError or LookupError when unreadable."""
+    """The definition (large lists as IdSets); ValueError, KeyError or LookupError when unreadable."""
     definition = json.loads(payload)
     for field in LIST_FIELDS:
         value = definition.get(field)
@@ -67,9 +67,7 @@ def from_json(payload: str, load_blob: Callable[[str], IdSet] | None = None) -> 
                 definition[field] = load_blob(value["blob"])
             else:
                 raise LookupError(f"no way to read the blob {value.get('blob')!r}")
-        else:
-            definition[field] = build_id_set(value or ())
-    return definition
+    return definition  # small lists stay lists: the engine compiles them with the flag
 
 
 def digest(data: bytes) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ..engine.idset import IdSet, build_id_set
+from ..engine.idset import COMPACT_THRESHOLD, IdSet, build_id_set
 from ..models import Constraint, Flag, FlagUser, PinnedVariant, Prerequisite, Rule, Variant
 
 LIST_FIELDS = ("users", "excluded_users")
@@ -45,7 +45,7 @@ def definitions(keys: list[str] | None = None, known: Mapping[str, dict] | None 
         previous = known.get(key)
         if previous is not None and previous.get("users_version") == users_version:
             for field in LIST_FIELDS:
-                definition[field] = previous.get(field) or build_id_set(())
+                definition[field] = previous.get(field) or []
         else:
             to_read[pk] = key
         out[key] = by_pk[pk] = definition
@@ -56,9 +56,9 @@ def definitions(keys: list[str] | None = None, known: Mapping[str, dict] | None 
     if to_read:
         lists = _user_lists(to_read, everything=everything and len(to_read) == len(by_pk))
         for key in to_read.values():
-            users, excluded = lists.get(key, ((), ()))
-            out[key]["users"] = build_id_set(users)
-            out[key]["excluded_users"] = build_id_set(excluded)
+            users, excluded = lists.get(key, ([], []))
+            out[key]["users"] = _compact(users)
+            out[key]["excluded_users"] = _compact(excluded)
     return out
 
 
@@ -107,6 +107,7 @@ def _user_lists(flags: dict[int, str], everything: bool) -> dict[str, tuple[list
     return lists
 
 
-def id_set_of(definition: Mapping[str, Any], field: str) -> IdSet:
-    value = definition.get(field)
-    return value if isinstance(value, IdSet) else build_id_set(value or ())
+def _compact(ids: list[str]) -> list[str] | IdSet:
+    """A large list compiled once (and reused while it does not change); a small one as it is
+    (the engine compiles it with the flag, cheaper than keeping both forms)."""
+    return build_id_set(ids) if len(ids) > COMPACT_THRESHOLD else ids

@@ -84,11 +84,10 @@ def publish_to_redis(redis_url: str) -> None:
     from django.conf import settings
 
     settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "KEY_PREFIX": PREFIX, "REDIS_URL": redis_url}
-    from featureflags.store import link, loading, publishing, runtime
+    from featureflags.store import runtime
 
     runtime.reset()
-    _snapshot, head, definitions = loading.from_database()
-    publishing.publish_all(link.mirror(head.deployment), head, definitions)
+    runtime.publish_everything()
     runtime.reset()
 
 

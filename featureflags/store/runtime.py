@@ -92,6 +92,12 @@ def reset() -> None:
     sync.observed.__init__()
 
 
+def publish_everything() -> None:
+    """Replace Redis's copy with every flag the database holds (commands, benchmarks)."""
+    _snapshot, head, definitions = loading.from_database()
+    publishing.publish_all(link.mirror(head.deployment), head, definitions)
+
+
 def install(snapshot: Snapshot) -> None:
     """Serve this snapshot until the next change or reset (benchmarks, tests)."""
     state.install(snapshot)

@@ -4,12 +4,17 @@ from django.db import migrations, models
 
 
 def name_this_deployment(apps, schema_editor):
+    """A random id for this database, and a first log row at its current version, so
+    processes started before the upgrade catch up from the log instead of reloading."""
     MirrorState = apps.get_model("featureflags", "MirrorState")
+    ChangeLog = apps.get_model("featureflags", "ChangeLog")
     state, _ = MirrorState.objects.get_or_create(pk=1, defaults={"version": 0})
     if not state.deployment:
         state.deployment = secrets.token_hex(8)
         state.token = state.token or secrets.token_hex(8)
         state.save(update_fields=["deployment", "token"])
+    if state.version > 0:
+        ChangeLog.objects.get_or_create(version=state.version, defaults={"token": state.token, "keys": []})
 
 
 class Migration(migrations.Migration):

@@ -18,6 +18,10 @@ from django.db.models import F
 
 from ..models import ChangeLog, MirrorState
 
+# The log keeps the last KEEP changes: a process further behind than that reloads everything.
+KEEP = 10_000
+PRUNE_EVERY = 1_000
+
 
 class Head(NamedTuple):
     """Where a history stands: which database, how far, and the mark of its last change."""
@@ -52,6 +56,8 @@ def record(keys: list[str]) -> Head:
     if not deployment:
         deployment = _name_deployment().deployment
     ChangeLog.objects.create(version=version, token=token, keys=list(keys))
+    if version % PRUNE_EVERY == 0:
+        ChangeLog.objects.filter(version__lte=version - KEEP).delete()
     return Head(deployment, version, token)
 
 

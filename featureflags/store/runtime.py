@@ -255,7 +255,11 @@ def _stage(conn: Any, keys: list[str], head: Head) -> None:
 
 def _read_back(found: state.Layer) -> None:
     keys = sorted(found.unread)
-    read = database.definitions(keys, known=state.base.definitions)
+    try:
+        read = database.definitions(keys, known=state.base.definitions)
+    except Exception as exc:  # a broken transaction: serve the committed flags, never raise
+        logger.debug("featureflags: cannot read back %s in this transaction: %s", keys, exc)
+        return
     state.settle(found, {key: (compile_flag(read[key]) if key in read else None) for key in keys})
 
 

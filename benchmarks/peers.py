@@ -443,7 +443,7 @@ def redis_mirror_check(redis_url: str, prefix: str, users: list, budget: float) 
 
     settings = {"REDIS_URL": redis_url, "KEY_PREFIX": f"{prefix}:product", "SYNC_THREAD": False}
     with override_settings(FEATUREFLAGS=settings):
-        runtime._state.mirror.publish(None)
+        runtime.publish_everything()
         runtime.refresh()
         uid = str(users[0].pk)
         us = per_call_us(lambda: featureflags.is_enabled("p_pct", uid), budget)

@@ -12,11 +12,13 @@ same clock in every process on Linux. Keys live under a private Redis prefix.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import queue
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -29,6 +31,10 @@ def worker_main(key: str) -> None:
     from benchmarks._django import setup
 
     setup()
+    from django.conf import settings
+
+    # Extra FEATUREFLAGS settings for the workers, as JSON (REDIS_CLUSTER, ...).
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, **json.loads(os.environ.get("FF_WORKER_SETTINGS") or "{}")}
     from featureflags.store import runtime
 
     last = None
@@ -121,10 +127,32 @@ def summary(latencies: list[float]) -> dict[str, float]:
     }
 
 
-def worker_env(redis_url: str, prefix: str) -> dict[str, str]:
+def worker_env(redis_url: str, prefix: str, staleness: float = 1.0) -> dict[str, str]:
+    """The environment of a worker: the same Redis, prefix and database as this process."""
     env = dict(os.environ)
-    env.update(REDIS_URL=redis_url, FEATUREFLAGS_KEY_PREFIX=prefix, FEATUREFLAGS_MAX_STALENESS="1.0")
+    env.update(REDIS_URL=redis_url, FEATUREFLAGS_KEY_PREFIX=prefix, FEATUREFLAGS_MAX_STALENESS=str(staleness))
+    url = database_url()
+    if url:
+        env["DATABASE_URL"] = url
     return env
+
+
+def database_url() -> str | None:
+    """A URL of the database this process uses (a test database too), for child processes."""
+    from django.db import connections
+
+    settings = connections["default"].settings_dict
+    if settings["ENGINE"].endswith("postgresql"):
+        user = settings.get("USER") or "postgres"
+        password = f":{settings['PASSWORD']}" if settings.get("PASSWORD") else ""
+        where = f"{settings.get('HOST') or '127.0.0.1'}:{settings.get('PORT') or 5432}"
+        return f"postgres://{user}{password}@{where}/{settings['NAME']}"
+    name = str(settings.get("NAME") or "")
+    if settings["ENGINE"].endswith("sqlite3") and name and "memory" not in name:
+        return f"sqlite:///{name}"
+    # An in-memory test database cannot be shared: the workers get an empty one, and
+    # follow the only deployment registered under the prefix in Redis.
+    return f"sqlite:///{os.path.join(tempfile.gettempdir(), 'featureflags-no-database.sqlite3')}"
 
 
 def main() -> None:
@@ -132,9 +160,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--changes", type=int, default=200)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--chaos", action="store_true", help="time each chaos scenario's convergence instead")
+    parser.add_argument("--staleness", type=float, default=0.5, help="MAX_STALENESS of the chaos run (seconds)")
     args = parser.parse_args()
     if args.worker:
         worker_main(args.worker)
+        return
+    if args.chaos:
+        chaos_table(args.staleness)
         return
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     prefix = f"ffbench:{uuid.uuid4().hex[:8]}"
@@ -167,6 +200,40 @@ def main() -> None:
     for name, value in figures.items():
         print(f"  {name:7} {value:8.2f}")
     print(f"  target p99 <= 50 ms: {'met' if figures['p99_ms'] <= 50 else 'NOT met'}")
+
+
+def chaos_table(staleness: float) -> None:
+    """Each scenario of benchmarks/chaos.py against 3 observer processes and a private Redis."""
+    from benchmarks import chaos
+    from benchmarks._django import setup
+
+    setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    harness = chaos.Chaos(staleness=staleness)
+    harness.redis.start()
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, **harness.overrides(), "REDIS_URL": harness.redis.url}
+    call_command("migrate", verbosity=0)
+    chaos.prepare()
+    rows = []
+    try:
+        harness.start_observers(3)
+        for name, scenario in chaos.SCENARIOS:
+            try:
+                rows.append((name, f"{scenario(harness, 30.0) * 1000:8.0f}"))
+            except AssertionError as exc:
+                rows.append((name, f"FAILED: {exc}"[:60]))
+    finally:
+        harness.close()
+    bound = 2 * staleness * 1000
+    print(f"convergence after each chaos scenario: 3 observer processes, MAX_STALENESS {staleness * 1000:.0f} ms")
+    print(
+        f"  (ms from the last acknowledged write or fault until every observer serves the database; bound {bound:.0f})"
+    )
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"  {name:{width}}  {value}")
 
 
 if __name__ == "__main__":

@@ -12,4 +12,5 @@ urlpatterns = [
     path("flags/", include("featureflags_dashboard.urls")),
     path("api/experiments/", include("featureflags.experiments.urls")),
     path("api/", include("featureflags.api.urls")),
+    path("flags-health/", include("featureflags.health")),
 ]

@@ -8,3 +8,4 @@ class FeatureFlagsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .store import checks as store_checks  # noqa: F401  (W010: a Redis shared by deployments)

@@ -26,7 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
     # Prefix of every Redis key and of the pub/sub channel.
     "KEY_PREFIX": "featureflags",
-    # Longest time (seconds) a process may miss a change whose announcement was lost.
+    # Seconds between two checks of the database's head by each process (one primary-key
+    # query): the longest a change may take to reach every process when Redis, its
+    # pub/sub or the writer fails. Normally a change arrives by pub/sub in milliseconds.
     "MAX_STALENESS": 1.0,
     # Socket timeout (seconds) of the mirror's Redis calls; never on the hot path.
     "REDIS_TIMEOUT": 0.5,
@@ -34,6 +36,12 @@ DEFAULTS: dict[str, Any] = {
     # the current primary of REDIS_SENTINEL_SERVICE (db and password from REDIS_URL).
     "REDIS_SENTINELS": None,
     "REDIS_SENTINEL_SERVICE": "mymaster",
+    # REDIS_URL names a node of a Redis Cluster (the mirror's keys share one hash slot).
+    "REDIS_CLUSTER": False,
+    # The last-known-good file, read only when neither Redis nor the database answers at
+    # start-up: None, a file in the temporary directory named after the database and the
+    # prefix; a path; or False (no file).
+    "SNAPSHOT_FILE": None,
     # This deployment's environment name (flags limited to environments use it).
     "ENVIRONMENT": None,
     # Attribute of request.user used as the user id: "pk", "username", "email",
@@ -138,10 +146,7 @@ flag_settings = FlagSettings()
 
 def _reload(*, setting: str, **kwargs: Any) -> None:
     if setting == "FEATUREFLAGS":
-        flag_settings.reload()
-        from .store import runtime
-
-        runtime.reset()
+        flag_settings.reload()  # the store listens to the same signal and starts again
 
 
 setting_changed.connect(_reload)

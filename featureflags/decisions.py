@@ -12,7 +12,7 @@ from .context import build_context, context_from_request
 from .engine import Context, Decision, Explanation, Reason, Snapshot, Step
 from .engine.by_id import context_of_id, id_variant
 from .experiments import exposures
-from .store import runtime
+from .store import runtime, state
 
 logger = logging.getLogger("featureflags")
 _ID_CHECKS = id_checks.checks
@@ -61,7 +61,7 @@ def is_enabled(
 def _prepare_id_check(key: str) -> None:
     """Build the fast-path entries of ``key`` for bare user ids, when it can take that path."""
     built_at = id_checks.generation
-    snapshot = runtime._snapshot
+    snapshot = state.served
     if snapshot is None or overrides.active:
         return
     decide = snapshot.id_decider(key)
@@ -81,7 +81,7 @@ def is_enabled_for(key: str, context: Context | None, default: bool = False) -> 
         if forced is not None:
             return forced.enabled
     try:  # free in Python 3.11 unless raised: a bug must cost a flag, never a page
-        snapshot = runtime._snapshot  # `or` would call Snapshot.__len__ on every check
+        snapshot = state.served  # `or` would call Snapshot.__len__ on every check
         if snapshot is None:
             snapshot = runtime.current()
         if overrides.active:  # an override of a prerequisite decides the dependent's prerequisite step

@@ -195,12 +195,31 @@ class AuditEntry(models.Model):
 
 
 class MirrorState(models.Model):
-    """One row: the version of the whole flag set, raised by every write in its transaction."""
+    """One row: the head of the change log, raised by every write in its transaction.
+
+    ``deployment`` names this database among every deployment sharing a Redis server
+    (random, made when the row is); ``token`` is the random mark of the last change,
+    so a database restored to an older state is recognised by its history, not its number.
+    """
 
     version = models.BigIntegerField(default=0)
+    token = models.CharField(max_length=32, default="", blank=True)
+    deployment = models.CharField(max_length=32, default="", blank=True)
 
     def __str__(self) -> str:
         return f"version {self.version}"
+
+
+class ChangeLog(models.Model):
+    """One row per change, written in the change's own transaction (the outbox)."""
+
+    version = models.BigIntegerField(primary_key=True)
+    token = models.CharField(max_length=32)
+    keys = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"change {self.version}: {', '.join(self.keys)[:80]}"
 
 
 class RampStatus(models.TextChoices):

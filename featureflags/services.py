@@ -35,7 +35,6 @@ from .models import (
     Flag,
     FlagKind,
     FlagUser,
-    MirrorState,
     PinnedVariant,
     Prerequisite,
     Rule,
@@ -51,6 +50,8 @@ from .serialization import (
     user_count,
     with_relations,
 )
+from .signals import send_flag_changed
+from .store import changes, runtime
 
 USER_ID_MAX_LENGTH = 255
 _BAD_ID = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # control characters, lone surrogates
@@ -102,9 +103,9 @@ def create_flag(
         except IntegrityError as exc:
             raise ValidationError({"key": [f"A flag called {key!r} already exists."]}) from exc
         _write_state(flag, state)
-        _bump(flag)
+        head = _bump(flag)
         _audit(flag, "create", None, _full_state(flag, reload=True), actor, source, source_detail)
-    _announce([key])
+        _announce([key], head)
     return flag
 
 
@@ -132,10 +133,10 @@ def update_flag(
         # Other flags matter only when the prerequisite graph or the variants they may require change.
         _validate(key, proposed, cross_flag=bool({"prerequisites", "variants"} & set(changes)))
         _write_state(flag, proposed, only=set(changes))
-        _bump(flag)
+        head = _bump(flag)
         after = {**before, **{k: v for k, v in proposed.items() if k in changes}, "version": flag.version}
         _audit(flag, action, before, after, actor, source, source_detail, note)
-    _announce([key])
+        _announce([key], head)
     return flag
 
 
@@ -173,11 +174,11 @@ def delete_flag(
             raise ValidationError(
                 {"key": [f"{key!r} is a prerequisite of {', '.join(dependents)}; change those first."]}
             )
-        _bump(flag)
+        head = _bump(flag)
         _audit(flag, "delete", before, None, actor, source, source_detail)
         FlagUser.objects.filter(flag=flag)._raw_delete(FlagUser.objects.db)  # millions of rows: no signals needed
         flag.delete()
-    _announce([key])
+        _announce([key], head)
 
 
 def restore_state(key: str, state: Mapping[str, Any], **kwargs: Any) -> Flag:
@@ -263,7 +264,8 @@ def _change_users(key, ids, excluded, mode, actor, source, source_detail) -> int
             changed = count_after - count_before if mode == "add" else count_after
         if count_after == count_before and mode != "replace":
             return 0
-        flag.users_version = _bump(flag)
+        head = _bump(flag)
+        flag.users_version = head.version
         flag.save(update_fields=["users_version"])
         _audit(
             flag,
@@ -274,7 +276,7 @@ def _change_users(key, ids, excluded, mode, actor, source, source_detail) -> int
             source,
             source_detail,
         )
-    _announce([key])
+        _announce([key], head)
     return changed
 
 
@@ -535,21 +537,18 @@ def _write_state(flag: Flag, state: Mapping[str, Any], only: set[str] | None = N
         )
 
 
-def _bump(flag: Flag) -> int:
-    """Raise the mirror version in this transaction; the flag records it."""
-    if not MirrorState.objects.filter(pk=1).update(version=F("version") + 1):
-        MirrorState.objects.create(pk=1, version=1)
-    version = MirrorState.objects.values_list("version", flat=True).get(pk=1)
-    Flag.objects.filter(pk=flag.pk).update(version=F("version") + 1, mirror_version=version)
+def _bump(flag: Flag) -> changes.Head:
+    """Log the change in this transaction (``featureflags.store.changes``); the flag records its version."""
+    head = changes.record([flag.key])
+    Flag.objects.filter(pk=flag.pk).update(version=F("version") + 1, mirror_version=head.version)
     flag.refresh_from_db(fields=["version", "mirror_version"])
-    return version
+    return head
 
 
-def _announce(keys: list[str]) -> None:
-    from .signals import send_flag_changed
-    from .store import runtime
-
-    transaction.on_commit(lambda: runtime.announce(keys))
+def _announce(keys: list[str], head: changes.Head) -> None:
+    """Inside the writing transaction: this process serves the change to it now, and to
+    everyone once it commits (published to Redis; logged in the database either way)."""
+    runtime.announce(keys, head)
     transaction.on_commit(lambda: send_flag_changed(keys))  # featureflags.signals.flag_changed
 
 
@@ -593,6 +592,8 @@ def apply_definitions(
         for key, status in report.items():
             if status == "created":
                 existing[key] = Flag.objects.create(key=key)
+        changed = [key for key, status in report.items() if status != "unchanged"]
+        head = changes.record(changed) if changed else None  # one change for the whole import
         for key, (state, lists) in incoming.items():
             if report[key] == "unchanged":
                 continue
@@ -605,14 +606,16 @@ def apply_definitions(
                 FlagUser.objects.filter(flag=flag, excluded=excluded)._raw_delete(FlagUser.objects.db)
                 for batch in _batches(ids):
                     _insert_user_ids(flag, batch, excluded)
-            version = _bump(flag)
+            assert head is not None
+            marks: dict[str, Any] = {"version": F("version") + 1, "mirror_version": head.version}
             if lists:
-                Flag.objects.filter(pk=flag.pk).update(users_version=version)
+                marks["users_version"] = head.version
+            Flag.objects.filter(pk=flag.pk).update(**marks)
+            flag.refresh_from_db(fields=["version", "mirror_version", "users_version"])
             after = _full_state(flag, reload=True)
             _audit(flag, "import" if before is None else "import_update", before, after, actor, source, source_detail)
-        changed = [key for key, status in report.items() if status != "unchanged"]
-    if changed:
-        _announce(changed)
+        if head is not None:
+            _announce(changed, head)
     return report
 
 

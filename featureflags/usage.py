@@ -175,9 +175,9 @@ def flush(client, prefix: str) -> None:
 
 
 def _known_keys():
-    from .store import runtime
+    from .store import state
 
-    snapshot = runtime._snapshot  # never load one here: this runs in the flusher thread
+    snapshot = state.base.snapshot  # never load one here: this runs in the flusher thread
     return snapshot.flags if snapshot is not None else {}
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 
+from django.db import connections
+
 logger = logging.getLogger("featureflags")
 
 
@@ -34,5 +36,5 @@ def warm_up() -> bool:
         return False
     finally:
         # A connection opened here would be shared by every forked worker: each opens its own.
-        runtime._close_database_connections()
+        connections.close_all()
     return snapshot.version >= 0

@@ -12,8 +12,6 @@ import uuid
 
 import pytest
 
-from featureflags.store import runtime
-
 # The test kit's fixtures, as an installed package gets them through its pytest11 entry point.
 pytest_plugins = ["featureflags.pytest_plugin"]
 
@@ -38,13 +36,19 @@ def require_redis(url: str = TEST_REDIS_URL) -> None:
         pytest.skip(message)
 
 
-@pytest.fixture(autouse=True)
-def _isolated_flags(settings):
-    """Each test starts with no snapshot, the in-process mirror, and no sync thread."""
-    settings.FEATUREFLAGS = {**getattr(settings, "FEATUREFLAGS", {}), "REDIS_URL": None, "SYNC_THREAD": False}
-    runtime.reset()
-    yield
-    runtime.reset()
+def pytest_configure(config):
+    """The whole run uses the in-process mirror without the sync thread (set once, as a
+    project's test settings would). Nothing is reset between tests: a flag written in a
+    test is gone in the next because the store drops a rolled-back transaction's writes
+    and forgets a flushed database (see docs/propagation.md, "Tests")."""
+    from django.conf import settings
+
+    settings.FEATUREFLAGS = {
+        **getattr(settings, "FEATUREFLAGS", {}),
+        "REDIS_URL": None,
+        "SYNC_THREAD": False,
+        "SNAPSHOT_FILE": False,
+    }
 
 
 @pytest.fixture
@@ -61,14 +65,15 @@ def key_prefix(redis_url):
     prefix = f"fftest:{uuid.uuid4().hex[:12]}"
     yield prefix
     client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(f"{prefix}:*", count=1000))
+    keys = list(client.scan_iter(f"{{{prefix}}}:*", count=1000)) + list(client.scan_iter(f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
 
 
 @pytest.fixture
 def redis_flags(settings, redis_url, key_prefix):
-    """Flags mirrored through the real Redis under a private prefix, with the sync thread on."""
+    """Flags mirrored through the real Redis under a private prefix, with the sync thread on
+    (changing the setting starts the store again, as ``override_settings`` does for a user)."""
     settings.FEATUREFLAGS = {
         **settings.FEATUREFLAGS,
         "REDIS_URL": redis_url,
@@ -76,6 +81,4 @@ def redis_flags(settings, redis_url, key_prefix):
         "SYNC_THREAD": True,
         "MAX_STALENESS": 0.2,
     }
-    runtime.reset()
     yield settings.FEATUREFLAGS
-    runtime.reset()

@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
+from django.db import DatabaseError
 from rest_framework import authentication, exceptions
 
-from .models import ApiToken
+from .models import ApiToken, hash_secret
+
+# Tokens seen recently, by digest: used only while the database cannot be reached, so that
+# the evaluate endpoints keep answering from memory (a revocation takes effect once it is back).
+RECENT_TOKEN_SECONDS = 15 * 60
+_recent: dict[str, tuple[float, ApiToken]] = {}
+_recent_lock = threading.Lock()
+
+
+def _remember(token: ApiToken, digest: str) -> None:
+    with _recent_lock:
+        if len(_recent) > 10_000:
+            _recent.clear()
+        _recent[digest] = (time.monotonic(), token)
+
+
+def _recalled(digest: str) -> ApiToken | None:
+    with _recent_lock:
+        found = _recent.get(digest)
+    if found is None or time.monotonic() - found[0] > RECENT_TOKEN_SECONDS:
+        return None
+    return found[1]
 
 
 class TokenUser:
@@ -41,7 +66,16 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             secret = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("A token is ASCII.") from None
-        token = ApiToken.objects.authenticate(secret)
+        digest = hash_secret(secret)
+        try:
+            token = ApiToken.objects.authenticate(secret)
+        except DatabaseError:
+            token = _recalled(digest)
+            if token is None:
+                raise  # answered 503 with Retry-After (featureflags.api.errors)
+            return TokenUser(token), token
+        if token is not None:
+            _remember(token, digest)
         if token is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked token.")
         return TokenUser(token), token

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
@@ -27,6 +28,9 @@ def exception_handler(exc, context):
     if isinstance(exc, RecursionError):  # a body nested thousands deep overflows the JSON parser: bad input, not a 500
         body = error_body("parse_error", "The request body is nested too deeply.")
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DatabaseError):  # PostgreSQL down: a clear, retryable answer, never a 500
+        body = error_body("unavailable", "The flag database cannot be reached; try again shortly.")
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(error_body("invalid", _summary(fields), fields), status=status.HTTP_400_BAD_REQUEST)

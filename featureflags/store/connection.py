@@ -31,12 +31,14 @@ def describe() -> str:
     return f"{parts.get('host', '?')}:{parts.get('port', 6379)}/{parts.get('db', 0)}"
 
 
-def new_client(timeout: float | None = None) -> Any:
-    """A redis-py client with the product's timeouts; reconnects by itself (health checks every 30 s)."""
+def new_client(timeout: float | None = None, read_timeout: float | None = None) -> Any:
+    """A redis-py client with the product's timeouts; reconnects by itself (health checks every 30 s).
+
+    ``read_timeout`` (default: ``timeout``) for clients that move every flag at once."""
     import redis
 
     timeout = flag_settings.REDIS_TIMEOUT if timeout is None else timeout
-    timeouts = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+    timeouts = {"socket_timeout": read_timeout or timeout, "socket_connect_timeout": timeout}
     if flag_settings.REDIS_SENTINELS:
         from redis.connection import parse_url
         from redis.sentinel import Sentinel
@@ -48,6 +50,10 @@ def new_client(timeout: float | None = None) -> Any:
         return sentinel.master_for(
             flag_settings.REDIS_SENTINEL_SERVICE, health_check_interval=30, **timeouts, **options
         )
+    if flag_settings.REDIS_CLUSTER:  # REDIS_URL names any node; the client finds the others
+        from redis.cluster import RedisCluster
+
+        return RedisCluster.from_url(flag_settings.REDIS_URL, **timeouts)
     return redis.Redis.from_url(flag_settings.REDIS_URL, health_check_interval=30, **timeouts)
 
 

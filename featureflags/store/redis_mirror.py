@@ -1,159 +1,169 @@
-"""The flags as kept in Redis, shared by every process.
+"""The flags as kept in Redis: a cache of the database's change log, for one deployment.
 
-Layout, under the prefix ``P``:
+Every key is hash-tagged ``{P}`` (``P`` = ``KEY_PREFIX``), so the mirror works on
+Redis Cluster (one slot) as on one server or Sentinel, and carries the
+deployment id ``D`` (a random id made in the database), so deployments sharing
+a server, a database number and a prefix never read each other's data:
 
-- ``P:version``: the highest mirror version published (the database's counter);
-- ``P:defs``: hash, flag key -> definition JSON (small user lists inline);
-- ``P:revs``: hash, flag key -> mirror version of the definition (kept for deletions,
-  so a late publisher can never put back older data);
-- ``P:ids:<key>:<field>:<users_version>``: a large user list in its compact form;
-- channel ``P:changes``: ``<version> <key> <key> ...`` after each publish.
+- ``{P}:D:head``: ``"<version> <token>"``; Redis holds every change up to it;
+- ``{P}:D:defs``: hash, flag key -> definition JSON (small user lists inline);
+- ``{P}:D:pending``: changes published out of order, applied once the gap closes;
+- ``{P}:D:ids:<sha1>``: a large user list in its compact form (content-addressed);
+- ``{P}:deployments``: hash, deployment id -> when it was last seen (the W010 check);
+- channel ``{P}:D:changes``: ``"<from> <to> <token> key -deleted_key ..."``, or ``"reset <to> <token>"``.
+
+Nothing here reads the database: definitions arrive as JSON from ``publishing``.
 """
 
 from __future__ import annotations
 
 import json
-import logging
+import time
 from typing import Any
 
-import redis
+from ..engine.idset import IdSet, id_set_from_bytes
 
-from ..engine.idset import COMPACT_THRESHOLD, IdSet, id_set_from_bytes, id_set_to_bytes
-from ..models import FlagUser
-from . import database
-
-logger = logging.getLogger("featureflags.mirror")
-
-LIST_FIELDS = ("users", "excluded_users")
+EMPTY = -2  # the publish script's answer when Redis holds nothing (restarted empty, flushed)
 OLD_BLOB_TTL = 600
-EMPTY_REDIS = -2  # the publish script's answer to a partial publish into an empty Redis
 
-# Writes each definition only if it is not older than what Redis holds, raises
-# the version, and announces, all atomically.
+# Changes are applied strictly in the database's order: a change whose predecessor
+# has not arrived waits in ``pending``; a change already covered is dropped.
 _PUBLISH = """
-local version = tonumber(ARGV[1])
-local count = tonumber(ARGV[2])
-if ARGV[4 + count * 2] == 'partial' and redis.call('EXISTS', KEYS[3]) == 0 then
-  return -2
-end
-for i = 0, count - 1 do
-  local key = ARGV[4 + i * 2]
-  local payload = ARGV[5 + i * 2]
-  local rev = tonumber(redis.call('HGET', KEYS[2], key) or '-1')
-  if rev <= version then
-    if payload == '' then
-      redis.call('HDEL', KEYS[1], key)
+local mode = ARGV[1]
+local from = tonumber(ARGV[2])
+local to = tonumber(ARGV[3])
+local token = ARGV[4]
+local channel = ARGV[5]
+local n = tonumber(ARGV[6])
+local kp = {}
+for i = 1, n * 2 do kp[i] = ARGV[6 + i] end
+local names = {}
+local function apply(pairs_)
+  for i = 1, #pairs_, 2 do
+    if pairs_[i + 1] == '' then
+      redis.call('HDEL', KEYS[2], pairs_[i])
+      names[#names + 1] = '-' .. pairs_[i]
     else
-      redis.call('HSET', KEYS[1], key, payload)
+      redis.call('HSET', KEYS[2], pairs_[i], pairs_[i + 1])
+      names[#names + 1] = pairs_[i]
     end
-    redis.call('HSET', KEYS[2], key, version)
   end
 end
-local current = tonumber(redis.call('GET', KEYS[3]) or '-1')
-if version > current then
-  redis.call('SET', KEYS[3], version)
+if mode == 'all' then
+  redis.call('DEL', KEYS[2], KEYS[3])
+  apply(kp)
+  redis.call('SET', KEYS[1], to .. ' ' .. token)
+  redis.call('PUBLISH', channel, 'reset ' .. to .. ' ' .. token)
+  return to
 end
-redis.call('PUBLISH', KEYS[4], ARGV[3])
-return current
+local raw = redis.call('GET', KEYS[1])
+if not raw then return -2 end
+local current = tonumber(string.match(raw, '^(%d+)'))
+if to <= current then return current end
+if from > current then
+  redis.call('HSET', KEYS[3], from, cjson.encode({to = to, token = token, kp = kp}))
+  redis.call('EXPIRE', KEYS[3], 300)
+  return current
+end
+apply(kp)
+local new, new_token = to, token
+while true do
+  local waiting = redis.call('HGET', KEYS[3], new)
+  if not waiting then break end
+  redis.call('HDEL', KEYS[3], new)
+  local entry = cjson.decode(waiting)
+  apply(entry.kp)
+  new, new_token = entry.to, entry.token
+end
+redis.call('SET', KEYS[1], new .. ' ' .. new_token)
+redis.call('PUBLISH', channel, current .. ' ' .. new .. ' ' .. new_token .. ' ' .. table.concat(names, ' '))
+return new
+"""
+
+# One round trip, atomic, and valid on a cluster (no MULTI across nodes needed).
+_READ = """
+local head = redis.call('GET', KEYS[1])
+if #ARGV == 0 then return {head, redis.call('HGETALL', KEYS[2])} end
+return {head, redis.call('HMGET', KEYS[2], unpack(ARGV))}
 """
 
 
 class RedisMirror:
-    def __init__(self, client: redis.Redis, prefix: str) -> None:
+    """One deployment's flags in Redis."""
+
+    def __init__(self, client: Any, prefix: str, deployment: str, bulk_client: Any = None) -> None:
         self.client = client
+        self.bulk_client = bulk_client or client  # longer read timeout: every flag at once
         self.prefix = prefix
-        self.version_key = f"{prefix}:version"
-        self.defs_key = f"{prefix}:defs"
-        self.revs_key = f"{prefix}:revs"
-        self.channel = f"{prefix}:changes"
-        self.lock_key = f"{prefix}:resync-lock"
-        self._publish_script = client.register_script(_PUBLISH)
+        self.deployment = deployment
+        base = f"{{{prefix}}}:{deployment}"
+        self.head_key = f"{base}:head"
+        self.defs_key = f"{base}:defs"
+        self.pending_key = f"{base}:pending"
+        self.lock_key = f"{base}:resync-lock"
+        self.channel = f"{base}:changes"
+        self.registry_key = registry_key(prefix)
+        self._publish = client.register_script(_PUBLISH)
+        self._read = client.register_script(_READ)
+        self._publish_all = self.bulk_client.register_script(_PUBLISH)
+        self._read_all = self.bulk_client.register_script(_READ)
 
     # -- writing --------------------------------------------------------------
 
-    def publish(self, keys: list[str] | None) -> tuple[int, dict[str, str | None]]:
-        """Publish these flags (None: all, removing what the database no longer has).
-
-        Returns the version and the definitions' JSON as published (None for a deletion).
-        """
-        version = database.current_version()  # read before the flags: data is never older than its tag
-        found = {flag.key: flag for flag in database.flags(keys)}
-        wanted = list(found) if keys is None else keys
-        previous = self._previous_definitions(wanted)
-        payloads: dict[str, str] = {}
-        stale_blobs: list[str] = []
-        for key in wanted:
-            flag = found.get(key)
-            if flag is None:
-                payloads[key] = ""
-                continue
-            definition = database.rule_definition(flag)
-            for field in LIST_FIELDS:
-                definition[field] = self._list_payload(flag, field, previous.get(key), stale_blobs)
-            payloads[key] = json.dumps(definition, separators=(",", ":"), sort_keys=True)
-        if keys is None:
-            for gone in set(self.client.hkeys(self.defs_key)) - {k.encode() for k in found}:
-                payloads[gone.decode()] = ""
-        args: list[Any] = [version, len(payloads), " ".join([str(version), *payloads])]
+    def publish(self, first: int, last: int, token: str, payloads: dict[str, str | None], full: bool = False) -> int:
+        """Make Redis hold the changes after version ``first`` up to ``last`` (their definitions'
+        JSON, None for a deletion); ``full`` replaces everything. Returns Redis's head afterwards,
+        or :data:`EMPTY` when Redis holds nothing and a partial publish would hide the other flags."""
+        args: list[Any] = ["all" if full else "partial", first, last, token, self.channel, len(payloads)]
         for key, payload in payloads.items():
-            args.extend((key, payload))
-        args.append("partial" if keys is not None else "all")
-        script_keys = [self.defs_key, self.revs_key, self.version_key, self.channel]
-        if self._publish_script(keys=script_keys, args=args) == EMPTY_REDIS:
-            # Redis restarted empty: a few flags alone would hide every other one from readers.
-            return self.publish(None)
-        for blob in stale_blobs:
-            self.client.expire(blob, OLD_BLOB_TTL)
-        return version, {key: (payload or None) for key, payload in payloads.items()}
+            args.extend((key, payload or ""))
+        script = self._publish_all if full or len(payloads) > 1000 else self._publish
+        return int(script(keys=[self.head_key, self.defs_key, self.pending_key], args=args))
 
-    def _previous_definitions(self, keys: list[str]) -> dict[str, dict]:
-        if not keys:
-            return {}
-        raw = self.client.hmget(self.defs_key, keys)
-        return {k: json.loads(v) for k, v in zip(keys, raw) if v}
+    def blob_key(self, digest: str) -> str:
+        return f"{{{self.prefix}}}:{self.deployment}:ids:{digest}"
 
-    def _list_payload(self, flag, field: str, previous: dict | None, stale_blobs: list[str]) -> Any:
-        """A small list inline, else a reference to its compact blob (uploaded if missing)."""
-        if previous and previous.get("users_version") == flag.users_version and field in previous:
-            return previous[field]  # the lists did not change: no need to read them again
-        excluded = field == "excluded_users"
-        ids = list(
-            FlagUser.objects.filter(flag=flag, excluded=excluded).values_list("user_id", flat=True)[
-                : COMPACT_THRESHOLD + 1
-            ]
-        )
-        old_ref = (previous or {}).get(field)
-        if len(ids) <= COMPACT_THRESHOLD:
-            payload: Any = sorted(ids)
-        else:
-            payload = {"blob": self.blob_key(flag.key, field, flag.users_version)}
-            if not self.client.exists(payload["blob"]):
-                self.client.set(payload["blob"], id_set_to_bytes(database.load_id_set(flag, field)))
-        if isinstance(old_ref, dict) and old_ref != payload:
-            stale_blobs.append(old_ref["blob"])
-        return payload
+    def upload_blob(self, blob_key: str, data: bytes) -> None:
+        if not self.client.exists(blob_key):
+            self.client.set(blob_key, data)
 
-    def blob_key(self, key: str, field: str, users_version: int) -> str:
-        return f"{self.prefix}:ids:{key}:{field}:{users_version}"
+    def retire_blobs(self, blob_keys: list[str]) -> None:
+        for blob_key in blob_keys:
+            self.client.expire(blob_key, OLD_BLOB_TTL)
+
+    def try_lock_resync(self, seconds: float) -> bool:
+        return bool(self.client.set(self.lock_key, "1", nx=True, px=max(100, int(seconds * 1000))))
+
+    def register(self, database: str) -> None:
+        """Say this deployment uses this server and prefix (read by the W010 check)."""
+        self.client.hset(self.registry_key, self.deployment, json.dumps({"seen": time.time(), "database": database}))
 
     # -- reading --------------------------------------------------------------
 
-    def version(self) -> int | None:
-        """The published version, or None when Redis holds nothing (restarted or new)."""
-        raw = self.client.get(self.version_key)
-        return None if raw is None else int(raw)
+    def head(self) -> tuple[int, str] | None:
+        """(version, token) Redis holds every change up to, or None when it holds nothing."""
+        return parse_head(self.client.get(self.head_key))
 
-    def read_all(self) -> tuple[int | None, dict[str, str]]:
-        with self.client.pipeline(transaction=True) as pipe:
-            pipe.get(self.version_key)
-            pipe.hgetall(self.defs_key)
-            raw_version, defs = pipe.execute()
-        version = None if raw_version is None else int(raw_version)
-        return version, {k.decode(): v.decode() for k, v in defs.items()}
+    def read_all(self) -> tuple[tuple[int, str] | None, dict[str, str]]:
+        raw_head, flat = self._read_all(keys=[self.head_key, self.defs_key], args=[])
+        defs = {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
+        return parse_head(raw_head), defs
 
-    def read(self, keys: list[str]) -> dict[str, str | None]:
-        raw = self.client.hmget(self.defs_key, keys) if keys else []
-        return {k: (v.decode() if v is not None else None) for k, v in zip(keys, raw)}
+    def read(self, keys: list[str]) -> tuple[tuple[int, str] | None, dict[str, str | None]]:
+        if not keys:
+            return self.head(), {}
+        raw_head, values = self._read(keys=[self.head_key, self.defs_key], args=keys)
+        return parse_head(raw_head), {k: (v.decode() if v is not None else None) for k, v in zip(keys, values)}
+
+    def previous_blobs(self, keys: list[str]) -> dict[str, set[str]]:
+        """key -> the blobs its definition in Redis refers to now."""
+        if not keys:
+            return {}
+        out: dict[str, set[str]] = {}
+        for key, raw in zip(keys, self.client.hmget(self.defs_key, keys)):
+            if raw:
+                out[key] = blob_refs(raw)
+        return out
 
     def load_blob(self, blob_key: str) -> IdSet:
         data = self.client.get(blob_key)
@@ -161,5 +171,22 @@ class RedisMirror:
             raise LookupError(f"{blob_key} is missing from Redis")
         return id_set_from_bytes(data)
 
-    def try_lock_resync(self, seconds: int = 30) -> bool:
-        return bool(self.client.set(self.lock_key, "1", nx=True, ex=seconds))
+
+def registry_key(prefix: str) -> str:
+    return f"{{{prefix}}}:deployments"
+
+
+def parse_head(raw: bytes | str | None) -> tuple[int, str] | None:
+    if raw is None:
+        return None
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    version, _, token = text.partition(" ")
+    return int(version), token
+
+
+def blob_refs(payload: str) -> set[str]:
+    try:
+        definition = json.loads(payload)
+    except ValueError:
+        return set()
+    return {v["blob"] for v in (definition.get("users"), definition.get("excluded_users")) if isinstance(v, dict)}

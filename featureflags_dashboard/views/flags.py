@@ -15,6 +15,7 @@ from featureflags import services
 from featureflags.editing import filter_by_state, place_errors, state_of
 from featureflags.models import AuditEntry, Flag, FlagKind
 from featureflags.serialization import flag_state, user_count
+from featureflags.store import runtime
 
 from ..changes import changed_fields, diff
 from ..forms import FORMSETS, CreateFlagForm, FlagForm, formset_initial
@@ -159,6 +160,7 @@ def _flag_page(request, flag, form, formsets, section_errors, conflict=None, sta
             "other_flags": other_flags,
             "user_count": user_count(flag),
             "excluded_count": user_count(flag, excluded=True),
+            "propagation": runtime.lag_of(flag.key, flag.mirror_version),  # None when this process serves this row
         },
         status=status,
     )

@@ -9,7 +9,8 @@ from collections.abc import Callable
 import pytest
 
 from benchmarks._servers import RedisServer
-from featureflags.store import runtime
+from featureflags.store import changes
+from featureflags.store.redis_mirror import RedisMirror
 from tests.conftest import IN_CI
 
 
@@ -43,9 +44,7 @@ def private_redis_flags(settings, redis_server):
         "MAX_STALENESS": 0.2,
         "REDIS_TIMEOUT": 0.2,
     }
-    runtime.reset()
     yield redis_server
-    runtime.reset()
 
 
 def wait_until(condition: Callable[[], object], timeout: float, step: float = 0.01) -> float:
@@ -56,3 +55,8 @@ def wait_until(condition: Callable[[], object], timeout: float, step: float = 0.
             raise AssertionError(f"not true after {timeout} s: {condition}")
         time.sleep(step)
     return time.monotonic() - start
+
+
+def mirror_of(client, prefix: str) -> RedisMirror:
+    """This database's deployment in Redis under ``prefix`` (to read its keys in assertions)."""
+    return RedisMirror(client, prefix, changes.head().deployment)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 
 def main() -> None:
@@ -23,6 +24,7 @@ def main() -> None:
 
     import featureflags
     from featureflags import services
+    from featureflags.api.models import ApiToken
     from featureflags.models import AuditEntry, Flag, FlagUser
     from featureflags.store import runtime
 
@@ -30,6 +32,11 @@ def main() -> None:
     services.create_flag("db_fault", enabled=True, percentage=100, actor="test")
     services.add_users("db_fault", ["1", "2", "3"], actor="test")
     runtime.refresh()
+    _, seen_key = ApiToken.objects.issue("seen", "evaluate")
+    _, unseen_key = ApiToken.objects.issue("unseen", "evaluate")
+    api = Client()
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {seen_key}"}
+    api_before = api.get("/api/flags/client?user_id=42", **bearer).status_code
     before = {
         "audit": AuditEntry.objects.count(),
         "users": FlagUser.objects.count(),
@@ -43,6 +50,15 @@ def main() -> None:
     client = Client()
     for _ in range(5):
         result["pages"].append(client.get("/").status_code)
+    answer = api.get("/api/flags/client?user_id=42", **bearer)
+    result["api_seen"] = {"before": api_before, "status": answer.status_code, "body": answer.json()}
+    answer = api.get("/api/flags/client?user_id=42", HTTP_AUTHORIZATION=f"Bearer {unseen_key}")
+    result["api_unseen"] = {"status": answer.status_code, "body": answer.json(), "retry": answer.get("Retry-After")}
+    deadline = time.monotonic() + 5  # the sync thread notices within MAX_STALENESS (1 s here)
+    while featureflags.status()["database_ok"] is not False and time.monotonic() < deadline:
+        time.sleep(0.05)
+    answer = Client().get("/flags-health/")
+    result["health"] = {"status": answer.status_code, "body": answer.json()}
     attempts = [
         lambda: services.set_percentage("db_fault", 10, actor="test"),
         lambda: services.add_users("db_fault", [str(i) for i in range(100, 2100)], actor="test"),

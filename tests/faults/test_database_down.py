@@ -1,4 +1,5 @@
-"""PostgreSQL stopped: checks and pages still answer; writes fail with a database
+"""PostgreSQL stopped: checks, pages and the client endpoint (for a key seen recently)
+still answer; an unknown key gets a 503 with Retry-After; writes fail with a database
 error and leave nothing half-written.
 
 The shared PostgreSQL is never touched: a private cluster (initdb/pg_ctl) on a
@@ -53,6 +54,17 @@ def test_database_down(cluster):
     print(result["writes"])
 
     assert result["checks"] == [True] * 50
+    # The client endpoint answers from memory for a key seen recently...
+    seen = result["api_seen"]
+    assert seen["before"] == 200 and seen["status"] == 200, seen
+    assert seen["body"]["flags"]["db_fault"]["enabled"] is True
+    # ...and a clear, retryable 503 for one it cannot check (never a 500).
+    unseen = result["api_unseen"]
+    assert unseen["status"] == 503 and unseen["retry"] and unseen["body"]["error"] == "unavailable", unseen
+    # The health view says the database is down but the process serves its snapshot.
+    assert result["health"]["status"] == 200, result["health"]
+    assert result["health"]["body"]["database_ok"] is False
+    assert result["health"]["body"]["status"] == "degraded"
     assert result["checks_after_writes"] is True
     assert all(status < 500 for status in result["pages"]), result["pages"]
     for write in result["writes"]:

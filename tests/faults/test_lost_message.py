@@ -1,5 +1,5 @@
-"""A change whose pub/sub announcement is lost is still picked up by the version
-check, within MAX_STALENESS (plus scheduling slack)."""
+"""A change whose pub/sub announcement is lost is still picked up by the reconciler's
+check of the database's head, within MAX_STALENESS (plus scheduling slack)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import json
 
 import pytest
 import redis
+from django.db import transaction
 
 import featureflags
 from featureflags import services
-from featureflags.store import runtime
+from featureflags.models import Flag
+from featureflags.store import changes, runtime
 
-from .conftest import wait_until
+from .conftest import mirror_of, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
@@ -24,18 +26,18 @@ def test_lost_message_is_caught_by_the_version_check(private_redis_flags):
     wait_until(lambda: runtime.status()["thread_alive"] and runtime.status()["redis_ok"], timeout=5)
     assert featureflags.is_enabled("quiet", "42") is True
 
-    # Another process published a change, but its message never arrived: write
-    # what its publish writes (definition, revision, version) without PUBLISH.
-    version = int(client.get("fault:version")) + 1
-    definition = json.loads(client.hget("fault:defs", "quiet"))
-    definition["enabled"] = False
-    with client.pipeline(transaction=True) as pipe:
-        pipe.hset("fault:defs", "quiet", json.dumps(definition))
-        pipe.hset("fault:revs", "quiet", version)
-        pipe.set("fault:version", version)
-        pipe.execute()
+    # Another process committed a change and wrote it to Redis, but its announcement
+    # never arrived: the change log row, the rows, and Redis's copy, without PUBLISH.
+    mirror = mirror_of(client, "fault")
+    with transaction.atomic():
+        head = changes.record(["quiet"])
+        Flag.objects.filter(key="quiet").update(enabled=False, mirror_version=head.version)
+    definition = json.loads(client.hget(mirror.defs_key, "quiet"))
+    definition.update(enabled=False, rev=head.version)
+    client.hset(mirror.defs_key, "quiet", json.dumps(definition))
+    client.set(mirror.head_key, f"{head.version} {head.token}")
 
     staleness = 0.2  # MAX_STALENESS of the fixture
     seconds = wait_until(lambda: featureflags.is_enabled("quiet", "42") is False, timeout=staleness * 5 + 2)
-    assert runtime.current().version == version
+    assert runtime.current().version == head.version
     print(f"lost message caught up after {seconds * 1000:.0f} ms (MAX_STALENESS {staleness * 1000:.0f} ms)")

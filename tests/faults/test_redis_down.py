@@ -14,7 +14,7 @@ import featureflags
 from featureflags import services
 from featureflags.store import runtime
 
-from .conftest import wait_until
+from .conftest import mirror_of, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis]
 
@@ -46,7 +46,8 @@ def test_redis_killed_under_load(private_redis_flags):
     runtime.refresh()
     assert runtime.status()["mode"] == "redis"
     client = redis.Redis.from_url(server.url)
-    wait_until(lambda: client.hexists("fault:defs", "steady"), timeout=5)
+    mirror = mirror_of(client, "fault")
+    wait_until(lambda: client.hexists(mirror.defs_key, "steady"), timeout=5)
 
     load = Load()
     load.start()
@@ -64,7 +65,7 @@ def test_redis_killed_under_load(private_redis_flags):
         server.start()
         # The sync thread re-publishes what Redis missed (it restarted empty).
         wait_until(lambda: runtime.status()["redis_ok"] is True, timeout=10)
-        wait_until(lambda: client.hexists("fault:defs", "created_meanwhile"), timeout=10)
+        wait_until(lambda: client.hexists(mirror.defs_key, "created_meanwhile"), timeout=10)
         wait_until(lambda: len(load.statuses) >= served_before + 10, timeout=10)
     finally:
         load.stop.set()
@@ -76,8 +77,8 @@ def test_redis_killed_under_load(private_redis_flags):
     assert not flips, (
         f"a check of an unchanged flag flipped: {len(flips)} of {len(load.decisions)} at {flips[:5]}, {served_before=}"
     )
-    assert json.loads(client.hget("fault:defs", "changed"))["enabled"] is True
-    assert json.loads(client.hget("fault:defs", "created_meanwhile"))["enabled"] is True
+    assert json.loads(client.hget(mirror.defs_key, "changed"))["enabled"] is True
+    assert json.loads(client.hget(mirror.defs_key, "created_meanwhile"))["enabled"] is True
     # A process starting now, from Redis alone, sees the changes made meanwhile.
     runtime.reset()
     assert featureflags.is_enabled("created_meanwhile", "7") is True

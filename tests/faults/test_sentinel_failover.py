@@ -16,7 +16,7 @@ from featureflags import services
 from featureflags.guardrails import flusher
 from featureflags.store import runtime
 
-from .conftest import need, wait_until
+from .conftest import mirror_of, need, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.slow]
 
@@ -104,7 +104,7 @@ def test_checks_and_updates_survive_a_failover(settings, redis_cluster):
     services.create_flag("ha", enabled=True, percentage=100, actor="test")
     services.create_flag("during", enabled=False, actor="test")
     runtime.refresh()
-    wait_until(lambda: client(replica).hexists("ha:defs", "during"), timeout=10)
+    wait_until(lambda: client(replica).hexists(mirror_of(client(replica), "ha").defs_key, "during"), timeout=10)
 
     checker = Checker()
     checker.start()
@@ -114,10 +114,11 @@ def test_checks_and_updates_survive_a_failover(settings, redis_cluster):
         wait_until(lambda: primary_port(sentinels[0]) == replica.port, timeout=30, step=0.1)
         promoted = client(replica)
         # What was written during the failover reaches the new primary...
-        wait_until(lambda: json.loads(promoted.hget("ha:defs", "during") or "{}").get("enabled") is True, timeout=15)
+        defs_key = mirror_of(promoted, "ha").defs_key
+        wait_until(lambda: json.loads(promoted.hget(defs_key, "during") or "{}").get("enabled") is True, timeout=15)
         # ...and writes after it go there directly.
         services.create_flag("after", enabled=True, actor="test")
-        wait_until(lambda: promoted.hexists("ha:defs", "after"), timeout=15)
+        wait_until(lambda: promoted.hexists(mirror_of(promoted, "ha").defs_key, "after"), timeout=15)
         wait_until(lambda: runtime.status()["redis_ok"] is True, timeout=15)
     finally:
         checker.stop.set()
@@ -127,7 +128,7 @@ def test_checks_and_updates_survive_a_failover(settings, redis_cluster):
     assert checker.results and all(checker.results), f"{checker.results.count(False)} failed checks"
     # A process starting now reads everything from the promoted replica.
     runtime.reset()
-    assert runtime.current().version == int(promoted.get("ha:version"))
+    assert runtime.current().version == mirror_of(promoted, "ha").head()[0]
     assert featureflags.is_enabled("during", "7") is True
     assert featureflags.is_enabled("after", "7") is True
     assert runtime.status()["redis_ok"] is True

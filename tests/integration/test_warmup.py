@@ -1,15 +1,18 @@
 """featureflags.warm_up(): the snapshot is loaded before the first check, and an outage never raises."""
 
+import pytest
+
 import featureflags
-from featureflags.store import runtime
+from featureflags.store import runtime, state
 
 
+@pytest.mark.django_db(transaction=True)  # as at a server's start: no transaction open
 def test_warm_up_loads_the_flags_before_any_check(make_flag):
     make_flag("warm")
     runtime.reset()  # as a freshly started process: nothing loaded
-    assert runtime._snapshot is None
+    assert state.served is None
     assert featureflags.warm_up() is True
-    assert runtime._snapshot is not None and "warm" in runtime._snapshot.flags
+    assert state.served is not None and "warm" in state.served.flags
 
 
 def test_warm_up_with_the_database_down_returns_false_and_flags_stay_off(settings):

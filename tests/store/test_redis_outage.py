@@ -14,7 +14,8 @@ import redis
 
 import featureflags
 from featureflags import services
-from featureflags.store import runtime
+from featureflags.store import changes, runtime
+from featureflags.store.redis_mirror import RedisMirror
 from tests.conftest import IN_CI
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -82,10 +83,14 @@ def wait_until(predicate, timeout: float) -> bool:
     return predicate()
 
 
+def defs_key() -> str:
+    return RedisMirror(redis.Redis(), "featureflags", changes.head().deployment).defs_key
+
+
 def test_checks_continue_and_writes_catch_up_after_redis_returns(private_redis):
     services.create_flag("f", enabled=True, percentage=100, rules=["^vip"])
     client = redis.Redis(port=private_redis.port)
-    assert json.loads(client.hget("featureflags:defs", "f"))["percentage"] == 100
+    assert json.loads(client.hget(defs_key(), "f"))["percentage"] == 100
     assert featureflags.is_enabled("f", "anyone") is True
 
     private_redis.stop()
@@ -101,8 +106,8 @@ def test_checks_continue_and_writes_catch_up_after_redis_returns(private_redis):
 
     private_redis.start()  # comes back empty (no persistence)
     client = redis.Redis(port=private_redis.port)
-    assert wait_until(lambda: client.hget("featureflags:defs", "f") is not None, timeout=10)
-    assert json.loads(client.hget("featureflags:defs", "f"))["percentage"] == 0
+    assert wait_until(lambda: client.hget(defs_key(), "f") is not None, timeout=10)
+    assert json.loads(client.hget(defs_key(), "f"))["percentage"] == 0
     assert runtime.status()["redis_ok"] is True
     assert featureflags.is_enabled("f", "anyone") is False
 
@@ -118,9 +123,10 @@ def test_start_up_with_redis_down_reads_the_database(private_redis):
 def test_a_write_made_while_redis_is_unreachable_is_published_when_it_answers(private_redis):
     services.create_flag("f", enabled=True, percentage=100)
     client = redis.Redis(port=private_redis.port)
-    old_version = int(client.get("featureflags:version"))
+    mirror = RedisMirror(client, "featureflags", changes.head().deployment)
+    old_version = mirror.head()[0]
     client.execute_command("CLIENT", "PAUSE", 1500, "ALL")  # Redis keeps its data but answers nobody
     services.set_percentage("f", 0, actor="oncall")
     assert featureflags.is_enabled("f", "anyone") is False
-    assert wait_until(lambda: json.loads(client.hget("featureflags:defs", "f"))["percentage"] == 0, timeout=10)
-    assert int(client.get("featureflags:version")) > old_version
+    assert wait_until(lambda: json.loads(client.hget(mirror.defs_key, "f"))["percentage"] == 0, timeout=10)
+    assert mirror.head()[0] > old_version

@@ -209,7 +209,6 @@ def test_the_api_needs_a_token_without_any_rest_framework_setting(shop, cli_outp
     assert read_token_write == "403"
 
 
-@pytest.mark.xfail(strict=True, reason="needs read-your-writes from issue 12")
 def test_pytest_django_in_the_project_sees_real_flags_written_by_a_test(shop):
     (shop.root / "pytest.ini").write_text("[pytest]\nDJANGO_SETTINGS_MODULE = shop.settings\n")
     (shop.root / "test_flags.py").write_text(

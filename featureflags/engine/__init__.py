@@ -6,10 +6,14 @@ from .decision import Decision, Explanation, Step
 from .definition import DefinitionError, InvalidDefinition, validate_definition, validate_definitions
 from .flag import CompiledFlag
 from .reasons import Reason
+from .schema import is_v2, validate_flag, validate_flags, validate_segment
 from .snapshot import Snapshot
+from .targeting import CompiledSegment
+from .v1 import to_v2
 
 __all__ = [
     "CompiledFlag",
+    "CompiledSegment",
     "Context",
     "Decision",
     "DefinitionError",
@@ -18,6 +22,11 @@ __all__ = [
     "Reason",
     "Snapshot",
     "Step",
+    "is_v2",
+    "to_v2",
     "validate_definition",
     "validate_definitions",
+    "validate_flag",
+    "validate_flags",
+    "validate_segment",
 ]

@@ -3,23 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .reasons import Reason
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """``enabled``, the ``variant`` served (None when off or without variants), and why."""
+    """``enabled``, the ``variant`` served (None when off or without variants), why, the typed
+    ``value`` (None when off: the caller's default applies) and the id of the deciding ``rule``."""
 
     enabled: bool
     variant: str | None
     reason: Reason
+    value: Any = None
+    rule: str | None = None
 
     def __bool__(self) -> bool:
         return self.enabled
 
     def as_dict(self) -> dict:
-        return {"enabled": self.enabled, "variant": self.variant, "reason": self.reason.value}
+        return {
+            "enabled": self.enabled,
+            "variant": self.variant,
+            "reason": self.reason.value,
+            "value": self.value,
+            "rule": self.rule,
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,14 +22,13 @@ class Decision:
     def __bool__(self) -> bool:
         return self.enabled
 
-    def as_dict(self) -> dict:
-        return {
-            "enabled": self.enabled,
-            "variant": self.variant,
-            "reason": self.reason.value,
-            "value": self.value,
-            "rule": self.rule,
-        }
+    def as_dict(self, with_value: bool = False) -> dict:
+        """``enabled``, ``variant`` and ``reason``; ``with_value`` adds ``value`` and ``rule`` (version 2)."""
+        result = {"enabled": self.enabled, "variant": self.variant, "reason": self.reason.value}
+        if with_value:
+            result["value"] = self.value
+            result["rule"] = self.rule
+        return result
 
 
 @dataclass(frozen=True, slots=True)

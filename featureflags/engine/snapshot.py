@@ -43,7 +43,16 @@ class Snapshot:
     <Reason.NO_MATCH: 'NO_MATCH'>
     """
 
-    __slots__ = ("_cyclic", "_environment_segments", "deployment", "environment", "flags", "segments", "version")
+    __slots__ = (
+        "_cyclic",
+        "_environment_segments",
+        "deployment",
+        "environment",
+        "environments",
+        "flags",
+        "segments",
+        "version",
+    )
 
     def __init__(
         self,
@@ -70,8 +79,13 @@ class Snapshot:
         }
         self._cyclic = frozenset(key for cycle in find_cycles(graph) for key in cycle)
         deployment = self.deployment
-        for flag in self.flags.values():  # the deployment's environment is compiled in
-            flag.targeting(deployment)
+        # The environments that exist: the deployment's, ``default`` and every flag's (a version-1
+        # flag's list), as engine/v1.py's migration makes them. Any other name has no targeting.
+        known = {deployment, DEFAULT_ENVIRONMENT}
+        for flag in self.flags.values():
+            known.update(flag.environments)
+            flag.targeting(deployment)  # the deployment's environment is compiled in
+        self.environments = frozenset(known)
 
     @classmethod
     def from_definitions(
@@ -118,6 +132,8 @@ class Snapshot:
         if flag is None:
             return default
         environment = self.deployment if context is None or context.environment is None else context.environment
+        if environment is not self.deployment and environment not in self.environments:
+            return False
         return self._decide(flag, context, environment, None, 0)[0]
 
     def evaluate(self, key: str, context: Context | None = None) -> Decision:
@@ -126,6 +142,8 @@ class Snapshot:
         if flag is None:
             return _UNKNOWN
         environment = self.deployment if context is None or context.environment is None else context.environment
+        if environment is not self.deployment and environment not in self.environments:
+            return _OFF_DECISIONS[Reason.ENVIRONMENT]
         enabled, reason, rule = self._decide(flag, context, environment, None, 0)
         if not enabled:
             return _OFF_DECISIONS[reason]
@@ -137,6 +155,8 @@ class Snapshot:
         if flag is None:
             return None
         environment = self.deployment if context is None or context.environment is None else context.environment
+        if environment is not self.deployment and environment not in self.environments:
+            return None
         enabled, _reason, rule = self._decide(flag, context, environment, None, 0)
         if not enabled:
             return None
@@ -258,6 +278,9 @@ class Snapshot:
         if flag is None:
             return Explanation(key, decision, (Step("exists", "decided", f"No flag is called {key!r}."),))
         environment = self.deployment if context is None or context.environment is None else context.environment
+        if environment not in self.environments:
+            detail = f"Environment {environment!r} does not exist."
+            return Explanation(key, decision, (Step("environment", "decided", detail),))
         return Explanation(key, decision, tuple(self._steps(flag, context, environment, decision)))
 
     def _steps(self, flag: CompiledFlag, context: Context | None, environment: str, decision: Decision) -> list[Step]:

@@ -45,7 +45,14 @@ def test_replace_equality_and_dict():
 def test_decision():
     on = Decision(True, "blue", Reason.RULE, "#00f", "beta")
     assert bool(on) and not Decision(False, None, Reason.OFF)
-    assert on.as_dict() == {"enabled": True, "variant": "blue", "reason": "RULE", "value": "#00f", "rule": "beta"}
+    assert on.as_dict() == {"enabled": True, "variant": "blue", "reason": "RULE"}
+    assert on.as_dict(with_value=True) == {
+        "enabled": True,
+        "variant": "blue",
+        "reason": "RULE",
+        "value": "#00f",
+        "rule": "beta",
+    }
 
 
 def test_reason_values_are_their_names():
@@ -60,7 +67,5 @@ def test_explanation_as_dict():
         "enabled": False,
         "variant": None,
         "reason": "OFF",
-        "value": None,
-        "rule": None,
         "steps": [{"name": "switch", "outcome": "decided", "detail": "off"}],
     }

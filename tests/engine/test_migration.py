@@ -5,8 +5,9 @@ version-1 flag set is evaluated three ways: by the reference, by the engine comp
 version-1 definitions (converted at compile time), and by the engine compiling the explicit
 version-2 definitions that ``engine.v1.to_v2`` writes over the migration's environments. The
 enabled state and the variant must be identical, the reason the reference's mapped by
-``engine.v1.v2_reason``. Contexts use the migration's environments: a name that is no
-environment at all has no targeting in version 2 (``ENVIRONMENT``).
+``engine.v1.v2_reason``; except that a name that is no environment at all (neither in a
+version-1 list, nor the deployment's, nor ``default``) has no targeting in version 2:
+``ENVIRONMENT`` and off, where version 1 decided by its list.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def contexts(draw):
         user_id=draw(st.one_of(st.none(), st.sampled_from(IDS))),
         attributes=attributes,
         anonymous_id=draw(st.one_of(st.none(), st.sampled_from(["anon-1", "anon-2", ""]))),
-        environment=draw(st.sampled_from([None, "production", "staging", "default"])),
+        environment=draw(st.sampled_from([None, "production", "staging", "default", "qa"])),
     )
 
 
@@ -119,12 +120,13 @@ def test_random_v1_flags_decide_alike_through_the_migration(definitions, sample)
         for key in by_key:
             old = reference.evaluate(key, context)
             expected = (old.enabled, old.variant, v2_reason(old.reason, old.enabled, by_key[key]))
-            exists = context is None or context.environment in (None, *environments)
-            for snapshot in (compiled_v1, migrated) if exists else (compiled_v1,):
+            if context is not None and context.environment not in (None, *environments):
+                expected = (False, None, Reason.ENVIRONMENT)
+            for snapshot in (compiled_v1, migrated):
                 new = snapshot.evaluate(key, context)
                 assert (new.enabled, new.variant, new.reason) == expected, (by_key[key], context)
-                assert snapshot.is_enabled(key, context) is old.enabled
-                assert snapshot.variant(key, context) == old.variant
+                assert snapshot.is_enabled(key, context) is expected[0]
+                assert snapshot.variant(key, context) == expected[1]
             if context is not None and context == Context(context.user_id) and context.user_id:
                 bare = compiled_v1.id_decider(key)  # the bare-id fast path agrees too
                 assert bare(context.user_id) is old.enabled

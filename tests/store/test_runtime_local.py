@@ -48,7 +48,7 @@ def test_a_big_list_is_compiled_once_and_reused(django_capture_on_commit_callbac
         services.create_flag("big", enabled=True, percentage=0)
         services.add_users("big", (str(i) for i in range(20_000)))
     assert featureflags.evaluate("big", "19999").reason is Reason.TARGETED
-    assert featureflags.evaluate("big", "20000").reason is Reason.ROLLOUT
+    assert featureflags.evaluate("big", "20000").reason is Reason.NO_MATCH
     cached = dict(runtime._state.id_sets)
     with django_capture_on_commit_callbacks(execute=True):
         services.set_percentage("big", 100)

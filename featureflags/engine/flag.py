@@ -29,8 +29,6 @@ class CompiledFlag:
         "_unlisted",
         "basics",
         "bucketing",
-        "constraint_specs",
-        "definition",
         "enabled",
         "key",
         "percentage",
@@ -60,8 +58,7 @@ class CompiledFlag:
                 _check_shape(definition)
             self.schema = 1
             flag = to_v2(definition, ())
-            unlisted = unlisted_targeting(definition)
-        self.definition: Mapping[str, Any] = flag
+            unlisted = unlisted_targeting(definition, flag)
         self.basics = basics = FlagBasics(flag)
         self.key: str = basics.key
         self.bucketing: str = basics.bucketing
@@ -73,36 +70,54 @@ class CompiledFlag:
             (p["flag"], p.get("enabled", True) is not False, frozenset(p.get("variants") or ()) or None)
             for p in flag.get("prerequisites") or ()
         )
-        self._environments: Mapping[str, Mapping[str, Any]] = flag.get("environments") or {}
+        # Raw targetings, compiled on first use; the deployment's is let go once compiled (release()).
+        self._environments: dict[str, Mapping[str, Any] | None] = dict(flag.get("environments") or {})
         self._unlisted = unlisted
         self._strict = validate
         self._compiled: dict[str | None, Any] = {}
-        # What the rest of the product reads of a flag: the switch, the percentage and the
-        # constraints (version 1's; for version 2, on anywhere and every rule's constraints).
+        # What the rest of the product reads of a flag: the switch and the percentage (version 1's;
+        # for version 2: on in any environment, and no single percentage).
         if self.schema == 1:
             self.enabled: bool = definition.get("enabled") is True
             percentage = definition.get("percentage")
             self.percentage: float | None = 100 if percentage is None else percentage
-            self.constraint_specs = tuple(
-                dict(c) for c in definition.get("constraints") or () if isinstance(c, Mapping)
-            )
         else:
-            targetings = [t for t in self._environments.values() if isinstance(t, Mapping)]
-            self.enabled = any(t.get("enabled") is True for t in targetings)
+            self.enabled = any(isinstance(t, Mapping) and t.get("enabled") is True for t in self._environments.values())
             self.percentage = None
-            self.constraint_specs = tuple(
-                dict(c) for t in targetings for r in t.get("rules") or () for c in r.get("constraints") or ()
-            )
 
     def targeting(self, environment: str) -> CompiledTargeting | None:
         """The compiled targeting of ``environment``; None when the flag has none there."""
         compiled = self._compiled.get(environment, _NOT_COMPILED)
         if compiled is _NOT_COMPILED:
             definition = self._environments.get(environment, self._unlisted)
+            if definition is None and environment in self._environments:  # released, then evicted: cannot be
+                raise LookupError(f"the targeting of {environment!r} was released")
             compiled = None if definition is None else compile_targeting(definition, self.basics, self._strict)
-            if len(self._compiled) < 64:  # bounded: environments are few, and a caller may invent names
+            if len(self._compiled) < 64 or environment in self._environments:  # bounded: callers may invent names
                 self._compiled[environment] = compiled
         return compiled
+
+    def release(self, environment: str) -> None:
+        """Keep only the compiled form of ``environment``'s targeting: a snapshot compiles its
+        deployment's environment in, and 10,000 raw targetings are tens of MiB."""
+        if environment in self._compiled and self._environments.get(environment) is not None:
+            self._environments[environment] = None
+
+    @property
+    def constraint_specs(self) -> tuple[dict[str, Any], ...]:
+        """Every rule's constraints, in every environment (a version-1 flag: its constraints)."""
+        targetings = [t for t in self._environments.values() if isinstance(t, Mapping)]
+        if self._unlisted is not None:
+            targetings.append(self._unlisted)
+        specs = [spec for t in targetings for rule in t.get("rules") or () for spec in rule.get("constraints") or ()]
+        specs += [
+            spec for t in self._compiled.values() if t is not None for r in t.rules for spec in r.constraint_specs
+        ]
+        found = {}
+        for spec in specs:
+            if isinstance(spec, Mapping):
+                found.setdefault(repr(sorted(spec.items(), key=str)), dict(spec))
+        return tuple(found.values())
 
     @property
     def environments(self) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from time import time
@@ -82,9 +83,16 @@ class Snapshot:
         # The environments that exist: the deployment's, ``default`` and every flag's (a version-1
         # flag's list), as engine/v1.py's migration makes them. Any other name has no targeting.
         known = {deployment, DEFAULT_ENVIRONMENT}
-        for flag in self.flags.values():
-            known.update(flag.environments)
-            flag.targeting(deployment)  # the deployment's environment is compiled in
+        collecting = gc.isenabled()
+        gc.disable()  # compiling allocates only what it keeps: collections would walk it all, for nothing
+        try:
+            for flag in self.flags.values():
+                known.update(flag.environments)
+                flag.targeting(deployment)  # the deployment's environment is compiled in
+                flag.release(deployment)
+        finally:
+            if collecting:
+                gc.enable()
         self.environments = frozenset(known)
 
     @classmethod

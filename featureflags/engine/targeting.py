@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from itertools import accumulate
+from types import MappingProxyType
 from typing import Any
 
 import mmh3
@@ -23,8 +24,20 @@ StickyReader = Callable[[Context], "str | None"]
 Segments = Mapping[str, "CompiledSegment"]
 
 
+_READERS: dict[str, StickyReader] = {}
+
+
 def sticky_reader(stickiness: str) -> StickyReader:
-    """``context -> the value hashed`` (None when there is none) for a stickiness setting."""
+    """``context -> the value hashed`` (None when there is none) for a stickiness setting (shared)."""
+    reader = _READERS.get(stickiness)
+    if reader is None:
+        if len(_READERS) >= 1024:  # attribute names come from definitions: bounded all the same
+            _READERS.clear()
+        reader = _READERS[stickiness] = _reader(stickiness)
+    return reader
+
+
+def _reader(stickiness: str) -> StickyReader:
     if stickiness == "default":
         return lambda context: context.user_id or context.anonymous_id or None
     if stickiness == "user_id":
@@ -140,6 +153,8 @@ class CompiledRule:
     """A rule: its segments match, its constraints hold and the context is inside its percentage."""
 
     __slots__ = (
+        "_compiled",
+        "_in_bucket",
         "bucketing",
         "constraint_specs",
         "constraints",
@@ -147,7 +162,6 @@ class CompiledRule:
         "fine",
         "holds",
         "id",
-        "in_bucket",
         "name",
         "percentage",
         "regex_patterns",
@@ -165,10 +179,12 @@ class CompiledRule:
         self.name: str = get("name") or ""
         self.segment_keys: tuple[str, ...] = tuple(get("segments") or ())
         self.constraint_specs: tuple[Mapping[str, Any], ...] = tuple(get("constraints") or ())
-        self.constraints = compile_conjunction(self.constraint_specs, strict)
+        # Stored (lenient) definitions compile their constraints on first use: a process loads
+        # every flag of every environment at start, and most rules are never asked about.
+        self.constraints = compile_conjunction(self.constraint_specs, strict) if strict else None
         percentage = get("percentage")
         self.percentage: float = 100 if percentage is None else percentage
-        self.whole, self.fine = split_percentage(self.percentage)
+        self.whole, self.fine = (percentage, 0) if type(percentage) is int else split_percentage(self.percentage)
         self.stickiness: str = get("stickiness") or "default"
         self.sticky = sticky_reader(self.stickiness)
         salt = get("salt")
@@ -177,11 +193,34 @@ class CompiledRule:
         self.variants = compile_variants(
             get("variants"), self.salt_prefix, self.stickiness, basics.bucketing, basics.key
         )
-        self.in_bucket = _bucket_test(self, basics.bucketing)
-        self.holds = _holds(self.segment_keys, self.constraints, self.in_bucket)
+        self._compiled = False
         self.regex_patterns = _regex_only(self)
         # The evaluator's result when this rule decides, built once.
         self.decided = (True, Reason.RULE, self)
+        if strict:
+            self.compile()
+        else:
+            self.holds = self._first_holds
+
+    def _first_holds(self, context: Context, segments: Segments) -> bool:
+        """``holds`` before the rule is compiled: compile it, then answer."""
+        self.compile()
+        return self.holds(context, segments)
+
+    def compile(self) -> None:
+        """Build the tests (once; threads racing here build equal functions)."""
+        if not self._compiled:
+            if self.constraints is None:
+                self.constraints = compile_conjunction(self.constraint_specs, strict=False)
+            self._in_bucket = _bucket_test(self, self.bucketing)
+            self.holds = _holds(self.segment_keys, self.constraints, self._in_bucket)
+            self._compiled = True
+
+    @property
+    def in_bucket(self) -> Callable[[Context], bool] | None:
+        """``context -> inside the percentage``; None when every context is (100 %)."""
+        self.compile()
+        return self._in_bucket
 
 
 def _bucket_test(rule: CompiledRule, bucketing: str) -> Callable[[Context], bool] | None:
@@ -251,28 +290,24 @@ def _holds(
 
 def _regex_only(rule: CompiledRule) -> tuple[str, ...] | None:
     """The patterns of a rule that is only ``user_id REGEX [...]`` at 100 %, else None."""
-    if rule.segment_keys or rule.in_bucket is not None or len(rule.constraint_specs) != 1:
+    if rule.segment_keys or rule.whole < 100 or len(rule.constraint_specs) != 1:
         return None
     spec = rule.constraint_specs[0]
     if spec.get("attribute") != "user_id" or spec.get("operator") != "REGEX" or spec.get("inverted"):
         return None
     prefix = "(?i)" if spec.get("case_insensitive") else ""
-    patterns = []
-    for value in spec.get("values") or ():
-        if not isinstance(value, str):
-            return None
-        try:
-            check_pattern(value)
-        except RuleError:
-            return None  # evaluated as a constraint, which leaves invalid entries out
-        patterns.append(prefix + value)
-    return tuple(patterns) or None
+    values = spec.get("values") or ()
+    if not values or not all(isinstance(v, str) and v for v in values):
+        return None
+    return tuple(prefix + v for v in values)
 
 
 class RegexRun:
-    """Consecutive rules that are only regexes on the user id: one RE2 set for all of them."""
+    """Consecutive rules that are only regexes on the user id: one RE2 set for all of them,
+    built on first use. A pattern RE2 refuses (stored before validation knew better) makes the
+    run test its rules one by one, as constraints, which leave invalid entries out."""
 
-    __slots__ = ("match", "owners", "rules")
+    __slots__ = ("_match", "owners", "patterns", "rules")
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         patterns, owners = [], []
@@ -282,20 +317,46 @@ class RegexRun:
             owners.extend([position] * len(rule.regex_patterns))
         self.rules = tuple(rules)
         self.owners = tuple(owners)
-        self.match = compile_rules(patterns)
+        self.patterns = tuple(patterns)
+        self._match: Callable[[str], tuple[int, ...] | None] | None = None
 
     def first(self, user_id: str) -> CompiledRule | None:
-        matched = self.match(user_id)  # type: ignore[misc]
+        match = self._match
+        if match is None:
+            match = self._match = self._build()
+        matched = match(user_id)
+        if matched is None:  # no set: each rule alone
+            return self._one_by_one(user_id)
         if not matched:
             return None
         return self.rules[min(self.owners[i] for i in matched)]
+
+    def _build(self) -> Callable[[str], tuple[int, ...] | None]:
+        try:
+            for pattern in self.patterns:
+                check_pattern(pattern)
+            match = compile_rules(self.patterns)
+        except (RuleError, Exception):  # an invalid pattern, or RE2 out of memory for the set
+            return lambda user_id: None
+        assert match is not None
+        return match
+
+    def _one_by_one(self, user_id: str) -> CompiledRule | None:
+        context = Context(user_id)
+        for rule in self.rules:
+            if rule.holds(context, {}):
+                return rule
+        return None
+
+
+_NO_KEYS: frozenset[str] = frozenset()
+_EMPTY: Mapping[str, Any] = MappingProxyType({})  # shared by the many targetings without pins
 
 
 class CompiledTargeting:
     """A flag in one environment."""
 
     __slots__ = (
-        "definition",
         "enabled",
         "end_at",
         "excluded",
@@ -314,7 +375,6 @@ class CompiledTargeting:
 
     def __init__(self, targeting: Mapping[str, Any], basics: FlagBasics, strict: bool) -> None:
         get = targeting.get
-        self.definition = targeting
         self.enabled: bool = get("enabled") is True
         start_at, end_at = get("start_at"), get("end_at")
         self.start_at = None if start_at is None else to_timestamp(start_at)
@@ -326,19 +386,26 @@ class CompiledTargeting:
         self.excluded = excluded.contains if self.excluded_count else None
         self.targeted = users.contains if self.user_count else None
         pinned = get("pinned_variants")
-        self.pinned: dict[str, str] = {str(k): v for k, v in pinned.items()} if pinned else {}
+        self.pinned: Mapping[str, str] = {str(k): v for k, v in pinned.items()} if pinned else _EMPTY
         self.rules: tuple[CompiledRule, ...] = tuple(CompiledRule(rule, basics, strict) for rule in get("rules") or ())
         self.steps = _steps(self.rules)
-        self.segment_keys = frozenset(k for rule in self.rules for k in rule.segment_keys)
-        self.reads_environment = any(
-            spec.get("attribute") == "environment" for rule in self.rules for spec in rule.constraint_specs
-        )
-        values: dict[str, Any] = {}
-        for variants in [basics.variants, *(rule.variants for rule in self.rules)]:
-            if variants is not None:
-                for name, value in zip(variants.names, variants.values):
-                    values.setdefault(name, value)
-        self.value_by_name = values
+        self.segment_keys = _NO_KEYS
+        self.reads_environment = False
+        for rule in self.rules:
+            if rule.segment_keys:
+                self.segment_keys = self.segment_keys.union(rule.segment_keys)
+            for spec in rule.constraint_specs:
+                if spec.get("attribute") == "environment":
+                    self.reads_environment = True
+        # The values of pinned variants, by name: the flag's variants first, then each rule's.
+        self.value_by_name: Mapping[str, Any] = _EMPTY
+        if self.pinned:
+            values: dict[str, Any] = {}
+            for variants in [basics.variants, *(rule.variants for rule in self.rules)]:
+                if variants is not None:
+                    for name, value in zip(variants.names, variants.values):
+                        values.setdefault(name, value)
+            self.value_by_name = values
 
     def in_window(self, now: float) -> bool:
         if self.start_at is not None and now < self.start_at:
@@ -374,27 +441,11 @@ def _steps(rules: tuple[CompiledRule, ...]) -> tuple[CompiledRule | RegexRun, ..
     return tuple(steps)
 
 
-def _regex_run(rules: list[CompiledRule]) -> CompiledRule | RegexRun:
-    try:
-        return RegexRun(rules)
-    except Exception:  # RE2 could not build the set (memory): each rule alone still decides
-        return rules[0] if len(rules) == 1 else _Sequence(rules)
-
-
-class _Sequence(RegexRun):
-    """Regex rules tested one by one (when their set could not be built)."""
-
-    def __init__(self, rules: Sequence[CompiledRule]) -> None:
-        self.rules = tuple(rules)
-        self.owners = ()
-        self.match = None
-
-    def first(self, user_id: str) -> CompiledRule | None:
-        context = Context(user_id)
-        for rule in self.rules:
-            if rule.holds(context, {}):
-                return rule
-        return None
+def _regex_run(rules: list[CompiledRule]) -> RegexRun:
+    run = RegexRun(rules)
+    if all(rule._compiled for rule in rules):  # a strict (validated) compile builds the set now
+        run.first("")
+    return run
 
 
 def compile_targeting(targeting: Mapping[str, Any], basics: FlagBasics, strict: bool = False) -> CompiledTargeting:

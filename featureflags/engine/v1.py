@@ -97,9 +97,14 @@ def to_v2(definition: Mapping[str, Any], environments: Iterable[str]) -> dict[st
     return flag
 
 
-def unlisted_targeting(definition: Mapping[str, Any]) -> dict[str, Any]:
+def unlisted_targeting(definition: Mapping[str, Any], converted: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """What any environment outside the mapping gets (a snapshot compiles version-1 flags without
-    knowing every environment): the targeting when the list was empty, else a switched-off one."""
+    knowing every environment): the targeting when the list was empty, else a switched-off one.
+    ``converted``: the flag's :func:`to_v2`, whose targeting is then reused."""
+    listed = definition.get("environments")
+    if converted is not None and converted["environments"]:
+        targeting = next(iter(converted["environments"].values()))
+        return switched_off(targeting) if listed else targeting
     targeting = targeting_of(definition)
     return switched_off(targeting) if definition.get("environments") else targeting
 

@@ -23,7 +23,6 @@ class CompiledFlag:
     """
 
     __slots__ = (
-        "_compiled",
         "_environments",
         "_strict",
         "_unlisted",
@@ -35,6 +34,7 @@ class CompiledFlag:
         "prerequisites",
         "schema",
         "stickiness",
+        "targetings",
         "value_type",
         "variant_names",
         "variants",
@@ -74,7 +74,8 @@ class CompiledFlag:
         self._environments: dict[str, Mapping[str, Any] | None] = dict(flag.get("environments") or {})
         self._unlisted = unlisted
         self._strict = validate
-        self._compiled: dict[str | None, Any] = {}
+        # Compiled targetings by environment (None: no targeting there), filled on first use.
+        self.targetings: dict[str | None, Any] = {}
         # What the rest of the product reads of a flag: the switch and the percentage (version 1's;
         # for version 2: on in any environment, and no single percentage).
         if self.schema == 1:
@@ -87,20 +88,20 @@ class CompiledFlag:
 
     def targeting(self, environment: str) -> CompiledTargeting | None:
         """The compiled targeting of ``environment``; None when the flag has none there."""
-        compiled = self._compiled.get(environment, _NOT_COMPILED)
+        compiled = self.targetings.get(environment, _NOT_COMPILED)
         if compiled is _NOT_COMPILED:
             definition = self._environments.get(environment, self._unlisted)
             if definition is None and environment in self._environments:  # released, then evicted: cannot be
                 raise LookupError(f"the targeting of {environment!r} was released")
             compiled = None if definition is None else compile_targeting(definition, self.basics, self._strict)
-            if len(self._compiled) < 64 or environment in self._environments:  # bounded: callers may invent names
-                self._compiled[environment] = compiled
+            if len(self.targetings) < 64 or environment in self._environments:  # bounded: callers may invent names
+                self.targetings[environment] = compiled
         return compiled
 
     def release(self, environment: str) -> None:
         """Keep only the compiled form of ``environment``'s targeting: a snapshot compiles its
         deployment's environment in, and 10,000 raw targetings are tens of MiB."""
-        if environment in self._compiled and self._environments.get(environment) is not None:
+        if environment in self.targetings and self._environments.get(environment) is not None:
             self._environments[environment] = None
 
     @property
@@ -111,7 +112,7 @@ class CompiledFlag:
             targetings.append(self._unlisted)
         specs = [spec for t in targetings for rule in t.get("rules") or () for spec in rule.get("constraints") or ()]
         specs += [
-            spec for t in self._compiled.values() if t is not None for r in t.rules for spec in r.constraint_specs
+            spec for t in self.targetings.values() if t is not None for r in t.rules for spec in r.constraint_specs
         ]
         found = {}
         for spec in specs:

@@ -29,6 +29,7 @@ _DEFAULT = (True, Reason.DEFAULT, None)
 _NO_MATCH = (False, Reason.NO_MATCH, None)
 _UNKNOWN = Decision(False, None, Reason.UNKNOWN_FLAG)
 _OFF_DECISIONS = {reason: Decision(False, None, reason) for reason in Reason}
+_NOT_COMPILED = object()
 # Deeper chains than this are treated as cycles; writes refuse both.
 MAX_PREREQUISITE_DEPTH = 32
 DEFAULT_ENVIRONMENT = "default"
@@ -208,7 +209,9 @@ class Snapshot:
     def _decide(
         self, flag: CompiledFlag, context: Context | None, environment: str, memo: dict | None, depth: int
     ) -> tuple[bool, Reason, CompiledRule | None]:
-        targeting = flag.targeting(environment)
+        targeting = flag.targetings.get(environment, _NOT_COMPILED)
+        if targeting is _NOT_COMPILED:
+            targeting = flag.targeting(environment)
         if targeting is None:
             return _ENVIRONMENT
         if not targeting.enabled:

@@ -276,10 +276,36 @@ def _holds(
             return lambda context, segments: constraints(context)
         return lambda context, segments: constraints(context) and in_bucket(context)
 
+    if len(segment_keys) == 1:
+        return _holds_one_segment(segment_keys[0], constraints, in_bucket)
+
     def holds(context: Context, segments: Segments) -> bool:
         for key in segment_keys:
             segment = segments.get(key)
             if segment is None or not segment.matches(context):  # a missing segment matches nobody
+                return False
+        if constraints is not None and not constraints(context):
+            return False
+        return in_bucket is None or in_bucket(context)
+
+    return holds
+
+
+def _holds_one_segment(
+    key: str, constraints: Callable[[Context], bool] | None, in_bucket: Callable[[Context], bool] | None
+) -> Callable[[Context, Segments], bool]:
+    def holds(context: Context, segments: Segments) -> bool:  # CompiledSegment.matches inlined
+        segment = segments.get(key)
+        if segment is None:  # a missing segment matches nobody
+            return False
+        user_id = context.user_id
+        included = segment.included
+        if user_id is None or included is None or not included(user_id):
+            excluded = segment.excluded
+            if user_id is not None and excluded is not None and excluded(user_id):
+                return False
+            segment_constraints = segment.constraints
+            if segment_constraints is None or not segment_constraints(context):
                 return False
         if constraints is not None and not constraints(context):
             return False
@@ -361,6 +387,7 @@ class CompiledTargeting:
         "end_at",
         "excluded",
         "excluded_count",
+        "has_runs",
         "has_schedule",
         "pinned",
         "reads_environment",
@@ -389,6 +416,7 @@ class CompiledTargeting:
         self.pinned: Mapping[str, str] = {str(k): v for k, v in pinned.items()} if pinned else _EMPTY
         self.rules: tuple[CompiledRule, ...] = tuple(CompiledRule(rule, basics, strict) for rule in get("rules") or ())
         self.steps = _steps(self.rules)
+        self.has_runs = any(step.__class__ is RegexRun for step in self.steps)
         self.segment_keys = _NO_KEYS
         self.reads_environment = False
         for rule in self.rules:
@@ -414,6 +442,11 @@ class CompiledTargeting:
 
     def first_rule(self, context: Context, segments: Segments) -> CompiledRule | None:
         """The first rule that holds for ``context``, or None."""
+        if not self.has_runs:
+            for rule in self.rules:
+                if rule.holds(context, segments):
+                    return rule
+            return None
         for step in self.steps:
             if step.__class__ is RegexRun:
                 user_id = context.user_id

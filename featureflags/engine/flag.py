@@ -23,6 +23,7 @@ class CompiledFlag:
     """
 
     __slots__ = (
+        "_constraint_specs",
         "_environments",
         "_strict",
         "_unlisted",
@@ -73,6 +74,7 @@ class CompiledFlag:
         # Raw targetings, compiled on first use; the deployment's is let go once compiled (release()).
         self._environments: dict[str, Mapping[str, Any] | None] = dict(flag.get("environments") or {})
         self._unlisted = unlisted
+        self._constraint_specs: tuple[dict[str, Any], ...] | None = None
         self._strict = validate
         # Compiled targetings by environment (None: no targeting there), filled on first use.
         self.targetings: dict[str | None, Any] = {}
@@ -107,6 +109,11 @@ class CompiledFlag:
     @property
     def constraint_specs(self) -> tuple[dict[str, Any], ...]:
         """Every rule's constraints, in every environment (a version-1 flag: its constraints)."""
+        if self._constraint_specs is None:
+            self._constraint_specs = self._all_constraint_specs()
+        return self._constraint_specs
+
+    def _all_constraint_specs(self) -> tuple[dict[str, Any], ...]:
         targetings = [t for t in self._environments.values() if isinstance(t, Mapping)]
         if self._unlisted is not None:
             targetings.append(self._unlisted)

@@ -15,6 +15,7 @@ MAX_PATTERN_LENGTH = 1_000  # characters of one regular expression
 MAX_REGEX_RULES = 100  # regular expressions of a version-1 flag
 MAX_VARIANTS = 100
 MAX_PREREQUISITES = 50
+MAX_PREREQUISITE_DEPTH = 32  # a longer chain is refused on write, and off at evaluation
 MAX_PINNED_VARIANTS = 10_000
 MAX_VALUE_BYTES = 64 * 1024  # a variant's value as JSON
 # Context values longer than this make a parsing operator (NUM_*, DATE_*, SEMVER_*, IN_CIDR) false:

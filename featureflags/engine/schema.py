@@ -57,6 +57,7 @@ from .limits import (
     MAX_ENVIRONMENTS,
     MAX_PATTERN_LENGTH,
     MAX_PINNED_VARIANTS,
+    MAX_PREREQUISITE_DEPTH,
     MAX_PREREQUISITES,
     MAX_RULES,
     MAX_SEGMENTS_PER_RULE,
@@ -210,10 +211,34 @@ def validate_flags(
                         )
                     )
     graph = {key: {"prerequisites": _parents(d)} for key, d in definitions.items()}
-    for cycle in find_cycles(graph):
+    cycles = find_cycles(graph)
+    for cycle in cycles:
         message = "Prerequisites form a cycle: " + " -> ".join(cycle)
         errors.extend(DefinitionError(key, "prerequisites", message) for key in dict.fromkeys(cycle))
+    if not cycles:
+        for key, depth in _depths(graph).items():
+            if depth > MAX_PREREQUISITE_DEPTH:
+                message = f"A chain of {depth} prerequisites; at most {MAX_PREREQUISITE_DEPTH}."
+                errors.append(DefinitionError(key, "prerequisites", message))
     return errors
+
+
+def _depths(graph: Mapping[str, Mapping[str, list[dict[str, str]]]]) -> dict[str, int]:
+    """How many prerequisites deep each flag's longest chain goes (the graph has no cycle)."""
+    depths: dict[str, int] = {}
+    for root in graph:
+        stack = [(root, False)]
+        while stack:
+            key, children_done = stack.pop()
+            if key in depths or key not in graph:
+                continue
+            parents = [p["key"] for p in graph[key]["prerequisites"] if p["key"] in graph]
+            if children_done:
+                depths[key] = 1 + max((depths[p] for p in parents), default=-1)
+            else:
+                stack.append((key, True))
+                stack.extend((p, False) for p in parents if p not in depths)
+    return depths
 
 
 def check_flag(definition: Mapping[str, Any], segments: Iterable[str] | None = None) -> None:

@@ -14,6 +14,7 @@ from .context import Context
 from .decision import Decision, Explanation, Step
 from .definition import find_cycles
 from .flag import CompiledFlag
+from .limits import MAX_PREREQUISITE_DEPTH
 from .reasons import Reason
 from .targeting import CompiledRule, CompiledSegment, CompiledTargeting, compile_segment, explain_rule
 
@@ -30,8 +31,6 @@ _NO_MATCH = (False, Reason.NO_MATCH, None)
 _UNKNOWN = Decision(False, None, Reason.UNKNOWN_FLAG)
 _OFF_DECISIONS = {reason: Decision(False, None, reason) for reason in Reason}
 _NOT_COMPILED = object()
-# Deeper chains than this are treated as cycles; writes refuse both.
-MAX_PREREQUISITE_DEPTH = 32
 DEFAULT_ENVIRONMENT = "default"
 
 
@@ -363,7 +362,9 @@ class Snapshot:
             wanted = "on" if must_be_on else "off"
             if variants:
                 wanted += " with variant " + " or ".join(repr(v) for v in sorted(variants))
-            state = f"on, variant {parent.variant!r}" if parent.enabled else "off"
+            state = (
+                "off" if not parent.enabled else "on" if parent.variant is None else f"on, variant {parent.variant!r}"
+            )
             parts.append(f"{parent_key} must be {wanted}: it is {state} ({parent.reason.value})")
         return "; ".join(parts) + "."
 

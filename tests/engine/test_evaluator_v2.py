@@ -103,6 +103,8 @@ def test_duplicate_prerequisites_and_cycles_are_refused():
     assert [e.field for e in errors] == ["prerequisites.1.flag"]
     cycle = {"a": flag("a", prerequisites=[{"flag": "b"}]), "b": flag("b", prerequisites=[{"flag": "a"}])}
     assert {e.field for e in validate_flags(cycle)} == {"prerequisites"}
+    chain = {f"c{i}": flag(f"c{i}", prerequisites=[{"flag": f"c{i + 1}"}] if i < 40 else []) for i in range(41)}
+    assert {e.key for e in validate_flags(chain)} == {f"c{i}" for i in range(41 - 32 - 1)}
     s = Snapshot.from_definitions(cycle.values())  # one that slips through is off
     assert s.evaluate("a", Context("1")).reason is Reason.PREREQUISITE
 

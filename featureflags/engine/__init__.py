@@ -1,5 +1,6 @@
-"""The flag engine: pure Python, no Django. Compile definitions into a
-:class:`Snapshot`, then ``snapshot.evaluate(key, context)``."""
+"""The flag engine: pure Python, no Django. Compile definitions (version 2, engine/schema.py,
+or version 1, converted by engine/v1.py) and segments into a :class:`Snapshot` for the
+deployment's environment, then ``snapshot.evaluate(key, context)``."""
 
 from .context import Context
 from .decision import Decision, Explanation, Step

@@ -7,7 +7,7 @@ per rule, and a snapshot can build a function of the id alone for each flag
 (decisions keeps them: featureflags/id_checks.py). Flags whose decision needs more
 (a schedule, prerequisites) get the general evaluator, which the snapshot passes in
 as ``decide``: this module knows nothing of snapshots.
-tests/engine/test_reference.py holds these functions to a plain reading of the contract.
+tests/engine/test_evaluator_v2.py (hypothesis) and test_migration.py hold these functions to the general evaluator.
 """
 
 from __future__ import annotations

@@ -329,3 +329,60 @@ def test_compiled_conjunction_agrees_with_each_constraint(specs, attributes, use
     conjunction = compile_conjunction(specs, strict=False)  # a value that does not parse: false, both ways
     expected = all(compile_constraint(spec, strict=False)(context) for spec in specs)
     assert (conjunction(context) if conjunction else True) is expected
+
+
+# -- the bare-id fast path agrees with the evaluator, on version-2 shapes -----------------------------
+
+SEGMENTS = [
+    {"key": "listed", "included": ["1", "2", "admin-3"]},
+    {
+        "key": "by_id",
+        "excluded": ["2"],
+        "constraints": [{"attribute": "user_id", "operator": "STR_STARTS_WITH", "values": ["admin-"]}],
+    },
+    {
+        "key": "by_region",
+        "included": ["5"],
+        "constraints": [{"attribute": "region", "operator": "IN", "values": ["US"]}],
+    },
+]
+random_rules = st.fixed_dictionaries(
+    {
+        "segments": st.lists(st.sampled_from(["listed", "by_id", "by_region", "missing"]), max_size=2, unique=True),
+        "constraints": st.lists(
+            st.sampled_from(
+                [
+                    {"attribute": "user_id", "operator": "REGEX", "values": ["1$"]},
+                    {"attribute": "user_id", "operator": "IN", "values": ["4", "7"]},
+                    {"attribute": "region", "operator": "NOT_IN", "values": ["FR"]},
+                    {"attribute": "region", "operator": "IN", "values": ["US"], "inverted": True},
+                    {"attribute": "environment", "operator": "IN", "values": ["production"]},
+                    {"attribute": "anonymous_id", "operator": "IN", "values": ["a"]},
+                ]
+            ),
+            max_size=2,
+        ),
+        "percentage": st.sampled_from([0, 0.5, 12.345, 50, 99.999, 100]),
+        "stickiness": st.sampled_from(["default", "user_id", "anonymous_id", "plan"]),
+        "variants": st.sampled_from([[], [{"name": "r1", "weight": 1}, {"name": "r2", "weight": 3}]]),
+    }
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(random_rules, max_size=4),
+    st.lists(st.sampled_from(["1", "2", "admin-3", "4", "5", "11", "21", "x"]), max_size=2),
+    st.sampled_from([[], [{"name": "a", "weight": 1}, {"name": "b", "weight": 2}]]),
+    st.sampled_from(["production", "staging"]),
+)
+def test_bare_id_path_agrees_with_the_evaluator(rules, users, variants, deployment):
+    rules = [{"id": f"r{i}", **r} for i, r in enumerate(rules)]
+    definition = flag(rules=rules, users=users[:1], excluded_users=users[1:], variants=variants, environment=deployment)
+    s = snap(definition, environment=deployment, segments=SEGMENTS)
+    decide = s.id_decider("f")
+    choose = s.id_variant("f", decide)
+    for user_id in ["1", "2", "admin-3", "4", "5", "7", "11", "21", "x", "y" * 30]:
+        decision = s.evaluate("f", Context(user_id))
+        assert decide(user_id) is decision.enabled
+        assert choose(user_id) == decision.variant

@@ -137,8 +137,18 @@ def _rule_test(rule: CompiledRule, segments: Mapping[str, CompiledSegment], envi
         return _on
     if len(parts) == 1:
         return parts[0]
+    if len(parts) == 2:
+        first, second = parts
+        return lambda user_id: first(user_id) and second(user_id)
     all_parts = tuple(parts)
-    return lambda user_id: all(part(user_id) for part in all_parts)
+
+    def holds(user_id: str) -> bool:
+        for part in all_parts:  # noqa: SIM110 - a loop, not all(): no generator per check
+            if not part(user_id):
+                return False
+        return True
+
+    return holds
 
 
 def _segment_test(segment: CompiledSegment) -> IdDecider:

@@ -1,9 +1,11 @@
-"""The plain-data form of a flag, and its validation.
+"""The version-1 plain-data form of a flag, its validation, and what both versions share
+(errors, keys, dates, prerequisite cycles).
 
-A definition is a ``dict`` with the fields of ``spec/evaluation.md``; it is what
-the store publishes to Redis, what exports contain and what the engine compiles.
-Validation collects every problem with the field it concerns, so callers can
-refuse a whole write or import with all messages at once.
+A version-1 definition is a flat ``dict`` (engine/v1.py lists its fields); it is what
+the store publishes to Redis today, what exports contain and what the engine compiles
+(through engine/v1.py's mapping). Version 2 is engine/schema.py. Validation collects
+every problem with the field it concerns, so callers can refuse a whole write or
+import with all messages at once; the limits are engine/limits.py's.
 """
 
 from __future__ import annotations

@@ -50,6 +50,17 @@ def test_no_targeting_for_the_environment():
     assert s.evaluate("f", Context("1", environment="qa")).reason is Reason.ENVIRONMENT  # computed on demand
 
 
+def test_another_environment_is_computed_on_demand():
+    definition = flag(environment="production", rules=[rule(percentage=0)])
+    definition["environments"]["staging"] = {"enabled": True, "rules": []}
+    s = snap(definition, environment="production")
+    compiled = s.flags["f"]
+    assert set(compiled.targetings) == {"production"}  # the deployment's, compiled in
+    assert s.evaluate("f", Context("1")).reason is Reason.NO_MATCH
+    assert s.evaluate("f", Context("1", environment="staging")).reason is Reason.DEFAULT
+    assert set(compiled.targetings) == {"production", "staging"}
+
+
 def test_off_wins_over_everything():
     s = snap(flag(enabled=False, users=["1"]))
     assert s.evaluate("f", Context("1")).reason is Reason.OFF

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from . import id_checks, overrides, usage
 from .context import build_context, context_from_request
 from .engine import Context, Decision, Explanation, Reason, Snapshot, Step
-from .engine.by_id import context_of_id, id_variant
+from .engine.by_id import context_of_id
 from .experiments import exposures
 from .store import runtime, state
 
@@ -71,7 +71,7 @@ def _prepare_id_check(key: str) -> None:
     if hits is None:
         return
     id_checks.keep(_ID_CHECKS, key, (decide, hits), built_at)
-    id_checks.keep(_ID_VARIANTS, key, (id_variant(snapshot.flags[key], decide), hits), built_at)
+    id_checks.keep(_ID_VARIANTS, key, (snapshot.id_variant(key, decide), hits), built_at)
 
 
 def is_enabled_for(key: str, context: Context | None, default: bool = False) -> bool:

@@ -40,6 +40,8 @@ REASONS: dict[Reason, OFReason] = {
     Reason.EXCLUDED: OFReason.TARGETING_MATCH,
     Reason.TARGETED: OFReason.TARGETING_MATCH,
     Reason.RULE: OFReason.TARGETING_MATCH,
+    Reason.DEFAULT: OFReason.STATIC,  # no rules: on for everyone
+    Reason.NO_MATCH: OFReason.DEFAULT,  # no rule holds: the caller's default
     Reason.CONSTRAINT: OFReason.TARGETING_MATCH,
     Reason.UNKNOWN_FLAG: OFReason.ERROR,
 }

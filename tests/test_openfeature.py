@@ -35,7 +35,7 @@ def test_boolean_resolution_with_reason(client):
     assert (details.value, details.reason, details.variant) == (True, OFReason.TARGETING_MATCH, "on")
     assert details.flag_metadata["featureflags_reason"] == "TARGETED"
     other = client.get_boolean_details("new_ui", True, EvaluationContext("43", {"environment": "production"}))
-    assert other.value is False and other.reason == OFReason.SPLIT
+    assert other.value is False and other.reason == OFReason.DEFAULT  # NO_MATCH
     assert client.get_boolean_details("new_ui", True, EvaluationContext("42", {"environment": "qa"})).value is False
     assert client.get_boolean_details("off", True, ctx).reason == OFReason.DISABLED
     assert client.get_boolean_details("half", False).reason == OFReason.STATIC  # no context: the global switch
@@ -43,7 +43,7 @@ def test_boolean_resolution_with_reason(client):
 
 def test_string_resolution_is_the_variant(client):
     details = client.get_string_details("checkout", "control", EvaluationContext("7"))
-    assert (details.value, details.variant, details.reason) == ("green", "green", OFReason.SPLIT)
+    assert (details.value, details.variant, details.reason) == ("green", "green", OFReason.STATIC)  # DEFAULT
     assert client.get_string_value("checkout", "control", EvaluationContext("8")) in ("blue", "green")
     off = client.get_string_details("off", "control", EvaluationContext("8"))
     assert (off.value, off.reason) == ("control", OFReason.DISABLED)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import re2
 
 from .context import Context
+from .limits import MAX_ATTRIBUTE_LENGTH
 from .semver import parse_semver
 
 Check = Callable[[Context], bool]
@@ -31,7 +32,10 @@ CONTEXT_FIELDS = frozenset(("user_id", "anonymous_id", "environment"))
 # Operators that compare against one value (the first of ``values``).
 SINGLE_VALUE_OPERATORS = frozenset(NUMBER_OPERATORS + DATE_OPERATORS + SEMVER_OPERATORS)
 # A decimal number as people write one; float() alone would also take "1_000", "nan" and "inf".
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# Unambiguous (each digit can be matched one way only), so a failed match is linear in the input.
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+# Operators that parse the context's value: a value longer than MAX_ATTRIBUTE_LENGTH makes them false.
+PARSING_OPERATORS = frozenset(NUMBER_OPERATORS + DATE_OPERATORS + SEMVER_OPERATORS + ("IN_CIDR",))
 
 _COMPARE = {
     "EQ": lambda a, b: a == b,
@@ -88,22 +92,59 @@ def _never(context: Context) -> bool:
     return False
 
 
+class _Parts:
+    """One constraint ready to run: where its value is read, and a test that never raises."""
+
+    __slots__ = (
+        "absent_result",
+        "allowed",
+        "attribute",
+        "case_insensitive",
+        "inverted",
+        "memo",
+        "needles",
+        "operator",
+        "test",
+    )
+
+    def __init__(self, spec: Mapping[str, Any], strict: bool) -> None:
+        attribute = spec.get("attribute")
+        if not isinstance(attribute, str) or not attribute:
+            raise ConstraintError("attribute", "A constraint needs the name of an attribute.")
+        operator = spec.get("operator")
+        if operator not in OPERATORS:
+            raise ConstraintError("operator", f"Unknown constraint operator {operator!r}.")
+        values = spec.get("values") or []
+        if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
+            raise ConstraintError("values", "Constraint values must be a list.")
+        values = [as_text(v) for v in values]
+        inverted = bool(spec.get("inverted", False))
+        # Unleash: "IN and NOT_IN are always case-sensitive"; the flag only applies to the other text operators.
+        case_insensitive = bool(spec.get("case_insensitive", False)) and operator not in ("IN", "NOT_IN")
+        test = _guarded(_value_test(operator, values, case_insensitive, strict))
+        if operator in PARSING_OPERATORS:
+            test = _capped(test)
+        self.memo: dict[str, bool] | None = None
+        if operator in MEMOISED_OPERATORS:
+            self.memo = {}
+            test = _memoised(test, self.memo)
+        self.attribute: str = attribute
+        self.operator: str = operator
+        self.inverted = inverted
+        self.absent_result = operator == "NOT_IN"
+        # IN/NOT_IN on text: a set lookup the compiled code makes inline.
+        self.allowed = frozenset(values) if operator in ("IN", "NOT_IN") else None
+        # STR_* on text: str methods the compiled code calls inline.
+        self.needles: tuple[str, ...] | None = None
+        if operator in STRING_OPERATORS:
+            self.needles = tuple(v.lower() for v in values) if case_insensitive else tuple(values)
+        self.case_insensitive = case_insensitive
+        self.test = test
+
+
 def _compile(spec: Mapping[str, Any], strict: bool) -> Check:
-    attribute = spec.get("attribute")
-    if not isinstance(attribute, str) or not attribute:
-        raise ConstraintError("attribute", "A constraint needs the name of an attribute.")
-    operator = spec.get("operator")
-    if operator not in OPERATORS:
-        raise ConstraintError("operator", f"Unknown constraint operator {operator!r}.")
-    values = spec.get("values") or []
-    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
-        raise ConstraintError("values", "Constraint values must be a list.")
-    values = [as_text(v) for v in values]
-    inverted = bool(spec.get("inverted", False))
-    # Unleash: "IN and NOT_IN are always case-sensitive"; the flag only applies to the other text operators.
-    case_insensitive = bool(spec.get("case_insensitive", False)) and operator not in ("IN", "NOT_IN")
-    test = _value_test(operator, values, case_insensitive, strict)
-    absent_result = operator == "NOT_IN"
+    parts = _Parts(spec, strict)
+    attribute, test, inverted, absent_result = parts.attribute, parts.test, parts.inverted, parts.absent_result
     if attribute in CONTEXT_FIELDS:
 
         def read(context: Context) -> Any:
@@ -114,37 +155,97 @@ def _compile(spec: Mapping[str, Any], strict: bool) -> Check:
         def read(context: Context) -> Any:
             return context.attributes.get(attribute)
 
-    if operator == "IN" and not case_insensitive and not inverted:
-        allowed = frozenset(values)
-
-        def check_in(context: Context) -> bool:
-            value = read(context)
-            if type(value) is str:  # the common case, kept to one set lookup
-                return value in allowed
-            return value is not None and _safe(test, value)
-
-        return check_in
-
-    if operator in MEMOISED_OPERATORS:
-        test = _memoised(test)
-
     def check(context: Context) -> bool:
         value = read(context)
-        if value is None:
-            result = absent_result
-        else:
-            try:
-                result = test(value)
-            except (ValueError, TypeError, OverflowError):
-                result = False
-        return result != inverted
+        return (absent_result if value is None else test(value)) != inverted
 
     return check
 
 
-def _memoised(test: Callable[[Any], bool]) -> Callable[[Any], bool]:
+def compile_conjunction(specs: Sequence[Mapping[str, Any]], strict: bool = True) -> Check | None:
+    """One function ``context -> bool`` that holds when every constraint of ``specs`` holds; None for none.
+
+    The constraints are compiled into the source of a single function (each value read once,
+    ``IN`` as an inline set lookup), so ten constraints cost about what one call costs. With
+    ``strict=False`` a constraint that cannot be compiled is false, as :func:`compile_constraint`.
+    """
+    if not specs:
+        return None
+    namespace: dict[str, Any] = {}
+    terms = []
+    for index, spec in enumerate(specs):
+        try:
+            parts = _Parts(spec, strict)
+        except ConstraintError:
+            if strict:
+                raise
+            return _never
+        terms.append(_term(index, parts, namespace))
+    source = "def conjunction(c):\n    a = c.attributes\n    return " + " and ".join(terms) + "\n"
+    # Our own source: attribute names and values are bound as data in namespace, never spliced in.
+    exec(compile(source, "<constraints>", "exec"), namespace)
+    return namespace["conjunction"]
+
+
+def _term(index: int, parts: _Parts, namespace: dict[str, Any]) -> str:
+    """The expression of one constraint; data goes into ``namespace``, never into the source."""
+    namespace[f"N{index}"] = parts.attribute
+    namespace[f"T{index}"] = parts.test
+    read = f"c.{parts.attribute}" if parts.attribute in CONTEXT_FIELDS else f"a.get(N{index})"
+    value = f"(v := {read})"
+    # Text, the usual case, is tested inline; anything else (lists, numbers) through the test.
+    test = f"T{index}(v)"
+    if parts.allowed is not None:
+        namespace[f"S{index}"] = parts.allowed
+        membership = "in" if parts.operator == "IN" else "not in"
+        test = f"(v {membership} S{index} if type(v) is str else T{index}(v))"
+    elif parts.needles is not None and parts.needles:
+        namespace[f"X{index}"] = parts.needles
+        text = "v.lower()" if parts.case_insensitive else "v"
+        if parts.operator == "STR_STARTS_WITH":
+            inline = f"{text}.startswith(X{index})"
+        elif parts.operator == "STR_ENDS_WITH":
+            inline = f"{text}.endswith(X{index})"
+        elif len(parts.needles) == 1:
+            inline = f"X{index}[0] in {text}"
+        else:
+            inline = f"any(n in {text} for n in X{index})"
+        test = f"({inline} if type(v) is str else T{index}(v))"
+    elif parts.memo is not None:
+        namespace[f"M{index}"] = parts.memo
+        test = f"(r if type(v) is str and (r := M{index}.get(v)) is not None else T{index}(v))"
+    holds_when_absent = parts.absent_result != parts.inverted
+    tested = f"not {test}" if parts.inverted else test
+    if holds_when_absent:
+        return f"({value} is None or {tested})"
+    return f"({value} is not None and {tested})"
+
+
+def _guarded(test: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """``test`` that answers False where it would raise (a value that does not parse)."""
+
+    def guarded(value: Any) -> bool:
+        try:
+            return test(value)
+        except (ValueError, TypeError, OverflowError):
+            return False
+
+    return guarded
+
+
+def _capped(test: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    """``test``, false for text longer than any number, date, version or address: parsing stays bounded."""
+
+    def capped(value: Any) -> bool:
+        if type(value) is str and len(value) > MAX_ATTRIBUTE_LENGTH:
+            return False
+        return test(value)
+
+    return capped
+
+
+def _memoised(test: Callable[[Any], bool], results: dict[str, bool]) -> Callable[[Any], bool]:
     """Remember the last results for text values: parsing a version or a date each check costs more."""
-    results: dict[str, bool] = {}
 
     def cached(value: Any) -> bool:
         if type(value) is not str:
@@ -157,13 +258,6 @@ def _memoised(test: Callable[[Any], bool]) -> Callable[[Any], bool]:
         return result
 
     return cached
-
-
-def _safe(test: Callable[[Any], bool], value: Any) -> bool:
-    try:
-        return test(value)
-    except (ValueError, TypeError, OverflowError):
-        return False
 
 
 def _value_test(operator: str, values: list[str], case_insensitive: bool, strict: bool) -> Callable[[Any], bool]:
@@ -196,7 +290,8 @@ def _value_test(operator: str, values: list[str], case_insensitive: bool, strict
         return lambda value: any(p.search(as_text(value)) is not None for p in patterns)
 
     if operator == "IN_CIDR":
-        networks = _valid_entries(values, _parse_network, strict)
+        # As Unleash: an entry that is no address or range is ignored, on write as at evaluation.
+        networks = _valid_entries(values, _parse_network, strict=False)
 
         def in_cidr(value: Any) -> bool:
             address = ipaddress.ip_address(as_text(value).strip())

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from .reasons import Reason
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """``enabled``, the ``variant`` served (None when off or without variants), and why."""
+    """``enabled``, the ``variant`` served (None when off or without variants), why, the typed
+    ``value`` (None when off: the caller's default applies) and the id of the deciding ``rule``."""
 
     enabled: bool
     variant: str | None
     reason: Reason
+    value: Any = None
+    rule: str | None = None
 
     def __bool__(self) -> bool:
         return self.enabled
 
-    def as_dict(self) -> dict:
-        return {"enabled": self.enabled, "variant": self.variant, "reason": self.reason.value}
+    def as_dict(self, with_value: bool = False) -> dict:
+        """``enabled``, ``variant`` and ``reason``; ``with_value`` adds ``value`` and ``rule`` (version 2)."""
+        result = {"enabled": self.enabled, "variant": self.variant, "reason": self.reason.value}
+        if with_value:
+            result["value"] = self.value
+            result["rule"] = self.rule
+        return result
 
 
 @dataclass(frozen=True, slots=True)

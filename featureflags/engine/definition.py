@@ -1,9 +1,11 @@
-"""The plain-data form of a flag, and its validation.
+"""The version-1 plain-data form of a flag, its validation, and what both versions share
+(errors, keys, dates, prerequisite cycles).
 
-A definition is a ``dict`` with the fields of ``spec/evaluation.md``; it is what
-the store publishes to Redis, what exports contain and what the engine compiles.
-Validation collects every problem with the field it concerns, so callers can
-refuse a whole write or import with all messages at once.
+A version-1 definition is a flat ``dict`` (engine/v1.py lists its fields); it is what
+the store publishes to Redis today, what exports contain and what the engine compiles
+(through engine/v1.py's mapping). Version 2 is engine/schema.py. Validation collects
+every problem with the field it concerns, so callers can refuse a whole write or
+import with all messages at once; the limits are engine/limits.py's.
 """
 
 from __future__ import annotations
@@ -16,6 +18,15 @@ from typing import Any
 
 from .constraints import ConstraintError, compile_constraint, parse_date
 from .idset import IdSet
+from .limits import (
+    MAX_CONSTRAINTS,
+    MAX_PATTERN_LENGTH,
+    MAX_PREREQUISITES,
+    MAX_REGEX_RULES,
+    MAX_VALUE_LENGTH,
+    MAX_VALUES,
+    MAX_VARIANTS,
+)
 from .rules import RuleError, check_pattern
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
@@ -88,7 +99,12 @@ def validate_definition(definition: Mapping[str, Any]) -> list[DefinitionError]:
     if not isinstance(rules, (list, tuple)):
         error("rules", "Must be a list of regular expressions.")
     else:
+        if len(rules) > MAX_REGEX_RULES:
+            error("rules", f"At most {MAX_REGEX_RULES} rules, not {len(rules)}.")
         for index, pattern in enumerate(rules):
+            if isinstance(pattern, str) and len(pattern) > MAX_PATTERN_LENGTH:
+                error(f"rules.{index}", f"At most {MAX_PATTERN_LENGTH} characters.")
+                continue
             try:
                 check_pattern(pattern, index)
             except RuleError as exc:
@@ -97,10 +113,19 @@ def validate_definition(definition: Mapping[str, Any]) -> list[DefinitionError]:
     if not isinstance(constraints, (list, tuple)):
         error("constraints", "Must be a list.")
     else:
+        if len(constraints) > MAX_CONSTRAINTS:
+            error("constraints", f"At most {MAX_CONSTRAINTS} constraints, not {len(constraints)}.")
         for index, spec in enumerate(constraints):
             if not isinstance(spec, Mapping):
                 error(f"constraints.{index}", "A constraint is an object.")
                 continue
+            values = spec.get("values") or []
+            if isinstance(values, (list, tuple)):
+                if len(values) > MAX_VALUES:
+                    error(f"constraints.{index}.values", f"At most {MAX_VALUES} values, not {len(values)}.")
+                limit = MAX_PATTERN_LENGTH if spec.get("operator") == "REGEX" else MAX_VALUE_LENGTH
+                if any(len(str(v)) > limit for v in values):
+                    error(f"constraints.{index}.values", f"A value is at most {limit} characters.")
             try:
                 compile_constraint(spec)
             except ConstraintError as exc:
@@ -234,6 +259,8 @@ def _validate_variants(variants: Any, error) -> set[str]:
     if not isinstance(variants, (list, tuple)):
         error("variants", "Must be a list of {name, weight}.")
         return set()
+    if len(variants) > MAX_VARIANTS:
+        error("variants", f"At most {MAX_VARIANTS} variants.")
     names: set[str] = set()
     total = 0
     for index, variant in enumerate(variants):
@@ -261,10 +288,17 @@ def _validate_prerequisites(prerequisites: Any, key: str, error) -> None:
     if not isinstance(prerequisites, (list, tuple)):
         error("prerequisites", "Must be a list of {key, variant}.")
         return
+    if len(prerequisites) > MAX_PREREQUISITES:
+        error("prerequisites", f"At most {MAX_PREREQUISITES} prerequisites.")
+    seen: set[str] = set()
     for index, prerequisite in enumerate(prerequisites):
         if not isinstance(prerequisite, Mapping) or not is_valid_key(prerequisite.get("key")):
             error(f"prerequisites.{index}.key", "A prerequisite names a flag key.")
         elif prerequisite["key"] == key:
             error(f"prerequisites.{index}.key", "A flag cannot be its own prerequisite.")
+        elif prerequisite["key"] in seen:
+            error(f"prerequisites.{index}.key", f"{prerequisite['key']!r} is already a prerequisite.")
         elif prerequisite.get("variant") is not None and not isinstance(prerequisite.get("variant"), str):
             error(f"prerequisites.{index}.variant", "A required variant is a name.")
+        if isinstance(prerequisite, Mapping) and isinstance(prerequisite.get("key"), str):
+            seen.add(prerequisite["key"])

@@ -1,157 +1,143 @@
-"""A flag compiled for fast evaluation."""
+"""A flag compiled for fast evaluation: version 2, or version 1 through engine/v1.py."""
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections.abc import Callable, Mapping
-from itertools import accumulate
+from collections.abc import Mapping
 from typing import Any
 
-from .constraints import as_text, compile_constraint
 from .context import Context
-from .definition import BUCKETING, DefinitionError, InvalidDefinition, to_timestamp, validate_definition
-from .hashing import (
-    crc32_bucket,
-    hashable,
-    legacy_crc32_bucket,
-    murmur_bucket,
-    signed_crc32,
-    unsigned_crc32,
-    variant_target,
-)
-from .idset import EMPTY_ID_SET, IdSet, build_id_set
-from .rules import compile_rules
+from .definition import BUCKETING, DefinitionError, InvalidDefinition, validate_definition
+from .schema import check_flag, is_v2
+from .targeting import CompiledTargeting, CompiledVariants, FlagBasics, compile_targeting
+from .v1 import to_v2, unlisted_targeting
+
+_NOT_COMPILED = object()
 
 
 class CompiledFlag:
-    """Everything the evaluator needs, precomputed; immutable once built."""
+    """A flag's fields and, per environment, its compiled targeting (each compiled on first use).
+
+    Accepts a version-2 definition (engine/schema.py) or a version-1 one, converted as
+    engine/v1.py says; a version-1 flag has a targeting in every environment (switched off
+    outside its list), so it never decides ``ENVIRONMENT``.
+    """
 
     __slots__ = (
+        "_constraint_specs",
+        "_environments",
+        "_strict",
+        "_unlisted",
+        "basics",
         "bucketing",
-        "constraint_specs",
-        "constraints",
         "enabled",
-        "end_at",
-        "environments",
-        "excluded",
-        "excluded_count",
-        "has_schedule",
         "key",
         "percentage",
-        "pinned",
         "prerequisites",
-        "rule_patterns",
-        "rules",
-        "salt_prefix",
-        "start_at",
+        "schema",
         "stickiness",
-        "targeted",
-        "total_weight",
-        "user_count",
-        "variant_bounds",
+        "targetings",
+        "value_type",
         "variant_names",
+        "variants",
     )
 
     def __init__(self, definition: Mapping[str, Any], validate: bool = True) -> None:
         """Compile ``definition``; ``validate=False`` for definitions validated when written
         (the store's), which then only fail on what cannot be compiled at all."""
-        if validate:
-            errors = validate_definition(definition)
-            if errors:
-                raise InvalidDefinition(errors)
+        if is_v2(definition):
+            if validate:
+                check_flag(definition)
+            self.schema = 2
+            flag = definition
+            unlisted = None
         else:
-            _check_shape(definition)
-        get = definition.get  # absent and None both mean "the default"
-        self.key: str = definition["key"]
-        self.enabled: bool = get("enabled") is True
-        percentage = get("percentage")
-        self.percentage: int = 100 if percentage is None else percentage
-        self.environments = frozenset(get("environments") or ()) or None
-        start_at, end_at = get("start_at"), get("end_at")
-        self.start_at = None if start_at is None else to_timestamp(start_at)
-        self.end_at = None if end_at is None else to_timestamp(end_at)
-        self.has_schedule = self.start_at is not None or self.end_at is not None
-        self.prerequisites: tuple[tuple[str, str | None], ...] = tuple(
-            (p["key"], p.get("variant") or None) for p in get("prerequisites") or ()
+            if validate:
+                errors = validate_definition(definition)
+                if errors:
+                    raise InvalidDefinition(errors)
+            else:
+                _check_shape(definition)
+            self.schema = 1
+            flag = to_v2(definition, ())
+            unlisted = unlisted_targeting(definition, flag)
+        self.basics = basics = FlagBasics(flag)
+        self.key: str = basics.key
+        self.bucketing: str = basics.bucketing
+        self.stickiness: str = basics.stickiness
+        self.value_type: str = basics.value_type
+        self.variants: CompiledVariants | None = basics.variants
+        self.variant_names: tuple[str, ...] = () if basics.variants is None else basics.variants.names
+        self.prerequisites: tuple[tuple[str, bool, frozenset[str] | None], ...] = tuple(
+            (p["flag"], p.get("enabled", True) is not False, frozenset(p.get("variants") or ()) or None)
+            for p in flag.get("prerequisites") or ()
         )
-        excluded = _id_set(get("excluded_users"))
-        users = _id_set(get("users"))
-        self.excluded_count = len(excluded)
-        self.user_count = len(users)
-        # None rather than an empty set: the hot path then skips the call.
-        self.excluded: Callable[[str], bool] | None = excluded.contains if self.excluded_count else None
-        self.targeted: Callable[[str], bool] | None = users.contains if self.user_count else None
-        self.rule_patterns: tuple[str, ...] = tuple(get("rules") or ())
-        self.rules = compile_rules(self.rule_patterns)
-        self.constraint_specs = tuple(dict(c) if isinstance(c, Mapping) else {} for c in get("constraints") or ())
-        # Unvalidated (stored) definitions compile leniently: a constraint that slipped through is false.
-        self.constraints = tuple(compile_constraint(c, strict=validate) for c in self.constraint_specs)
-        self.stickiness: str = get("stickiness") or "default"
-        self.salt_prefix: str = hashable((get("salt") or self.key) + ":")
-        self.bucketing: str = get("bucketing") or "murmur3"
-        variants = get("variants") or ()
-        names = tuple(v["name"] for v in variants)
-        weights = [v.get("weight", 1) for v in variants]
-        self.variant_names = names
-        self.variant_bounds = tuple(accumulate(weights))
-        self.total_weight = sum(weights)
-        if names and self.total_weight <= 0:
-            raise InvalidDefinition([DefinitionError(self.key, "variants", "The weights must add up to more than 0.")])
-        pinned = get("pinned_variants")
-        self.pinned: dict[str, str] = {str(k): v for k, v in pinned.items()} if pinned else {}
+        # Raw targetings, compiled on first use; the deployment's is let go once compiled (release()).
+        self._environments: dict[str, Mapping[str, Any] | None] = dict(flag.get("environments") or {})
+        self._unlisted = unlisted
+        self._constraint_specs: tuple[dict[str, Any], ...] | None = None
+        self._strict = validate
+        # Compiled targetings by environment (None: no targeting there), filled on first use.
+        self.targetings: dict[str | None, Any] = {}
+        # What the rest of the product reads of a flag: the switch and the percentage (version 1's;
+        # for version 2: on in any environment, and no single percentage).
+        if self.schema == 1:
+            self.enabled: bool = definition.get("enabled") is True
+            percentage = definition.get("percentage")
+            self.percentage: float | None = 100 if percentage is None else percentage
+        else:
+            self.enabled = any(isinstance(t, Mapping) and t.get("enabled") is True for t in self._environments.values())
+            self.percentage = None
+
+    def targeting(self, environment: str) -> CompiledTargeting | None:
+        """The compiled targeting of ``environment``; None when the flag has none there."""
+        compiled = self.targetings.get(environment, _NOT_COMPILED)
+        if compiled is _NOT_COMPILED:
+            definition = self._environments.get(environment, self._unlisted)
+            if definition is None and environment in self._environments:  # released, then evicted: cannot be
+                raise LookupError(f"the targeting of {environment!r} was released")
+            compiled = None if definition is None else compile_targeting(definition, self.basics, self._strict)
+            if len(self.targetings) < 64 or environment in self._environments:  # bounded: callers may invent names
+                self.targetings[environment] = compiled
+        return compiled
+
+    def release(self, environment: str) -> None:
+        """Keep only the compiled form of ``environment``'s targeting: a snapshot compiles its
+        deployment's environment in, and 10,000 raw targetings are tens of MiB."""
+        if environment in self.targetings and self._environments.get(environment) is not None:
+            self._environments[environment] = None
+
+    @property
+    def constraint_specs(self) -> tuple[dict[str, Any], ...]:
+        """Every rule's constraints, in every environment (a version-1 flag: its constraints)."""
+        if self._constraint_specs is None:
+            self._constraint_specs = self._all_constraint_specs()
+        return self._constraint_specs
+
+    def _all_constraint_specs(self) -> tuple[dict[str, Any], ...]:
+        targetings = [t for t in self._environments.values() if isinstance(t, Mapping)]
+        if self._unlisted is not None:
+            targetings.append(self._unlisted)
+        specs = [spec for t in targetings for rule in t.get("rules") or () for spec in rule.get("constraints") or ()]
+        specs += [
+            spec for t in self.targetings.values() if t is not None for r in t.rules for spec in r.constraint_specs
+        ]
+        found = {}
+        for spec in specs:
+            if isinstance(spec, Mapping):
+                found.setdefault(repr(sorted(spec.items(), key=str)), dict(spec))
+        return tuple(found.values())
+
+    @property
+    def environments(self) -> tuple[str, ...]:
+        """The environments this flag has a targeting in (a version-1 flag: also every other one)."""
+        return tuple(self._environments)
 
     def sticky_value(self, context: Context) -> str | None:
-        """The value hashed for the rollout and the variant, or None."""
-        stickiness = self.stickiness
-        if stickiness == "default":
-            value = context.user_id or context.anonymous_id
-        elif stickiness == "user_id":
-            value = context.user_id
-        elif stickiness == "anonymous_id":
-            value = context.anonymous_id
-        else:
-            raw = context.attributes.get(stickiness)
-            value = None if raw is None else hashable(as_text(raw))
-        return value or None
-
-    def bucket(self, value: str) -> int:
-        """The bucket of ``value`` on this flag's scale (1..100 murmur3, 0..99 crc32)."""
-        if self.bucketing == "crc32":
-            return crc32_bucket(value)
-        if self.bucketing == "crc32_inv":
-            return legacy_crc32_bucket(value)
-        return murmur_bucket(self.salt_prefix, value)
-
-    def in_rollout(self, value: str) -> bool:
-        if self.bucketing == "crc32":
-            return crc32_bucket(value) < self.percentage
-        if self.bucketing == "crc32_inv":  # hanoi 0.0.4's inverted test, kept for migrated cohorts
-            return legacy_crc32_bucket(value) >= self.percentage
-        return murmur_bucket(self.salt_prefix, value) <= self.percentage
-
-    def variant_for(self, context: Context | None) -> str | None:
-        """The variant served when the flag is on for ``context``."""
-        if not self.variant_names:
-            return None
-        user_id = context.user_id if context is not None else None
-        return self.variant_of(user_id, (self.sticky_value(context) if context is not None else None) or "")
-
-    def variant_of(self, user_id: str | None, value: str) -> str:
-        """The variant of a flag with variants for ``user_id`` (pins) and sticky ``value`` ("" for none)."""
-        if user_id is not None and self.pinned:
-            pinned = self.pinned.get(user_id)
-            if pinned is not None:
-                return pinned
-        if self.bucketing == "crc32":
-            target = signed_crc32(value) % self.total_weight + 1
-        elif self.bucketing == "crc32_inv":
-            target = unsigned_crc32(value) % self.total_weight + 1
-        else:
-            target = variant_target(self.salt_prefix, value, self.total_weight)
-        return self.variant_names[bisect_left(self.variant_bounds, target)]  # the first bound >= target
+        """The value the flag's own variants hash for ``context``, or None."""
+        return None if self.variants is None else self.variants.sticky(context)
 
     def __repr__(self) -> str:
-        return f"<CompiledFlag {self.key!r} enabled={self.enabled} percentage={self.percentage}>"
+        return f"<CompiledFlag {self.key!r} schema={self.schema} enabled={self.enabled}>"
 
 
 _LIST_TYPES = (list, tuple, type(None))
@@ -189,9 +175,3 @@ def _check_shape(definition: Mapping[str, Any]) -> None:
             if bad
         ]
     )
-
-
-def _id_set(value: Any) -> IdSet:
-    if not value:
-        return EMPTY_ID_SET
-    return value if isinstance(value, IdSet) else build_id_set(value)

@@ -53,3 +53,26 @@ def legacy_crc32_bucket(value: str) -> int:
 def variant_target(salt_prefix: str, value: str, total_weight: int) -> int:
     """Unleash's variant target, in 1..total_weight."""
     return mmh3.hash(salt_prefix + value, VARIANT_SEED, False) % total_weight + 1
+
+
+def split_percentage(percentage: float) -> tuple[int, int]:
+    """``(P, f)`` of the contract: the whole percent and the thousandths of the next one.
+
+    >>> split_percentage(30), split_percentage(0.5), split_percentage(12.345)
+    ((30, 0), (0, 500), (12, 345))
+    """
+    thousandths = round(percentage * 1000)
+    return thousandths // 1000, thousandths % 1000
+
+
+def murmur_in(salt_prefix: str, value: str, whole: int, fine: int) -> bool:
+    """In a percentage ``whole + fine / 1000`` under murmur3: Unleash's bucket, then a finer one."""
+    h = mmh3.hash(salt_prefix + value, 0, False)
+    coarse = h % 100 + 1
+    return coarse <= whole or (fine > 0 and coarse == whole + 1 and (h // 100) % 1000 < fine)
+
+
+def fine_bucket(salt_prefix: str, value: str) -> tuple[int, int]:
+    """``(coarse, fine)`` of ``value``: coarse in 1..100, fine in 0..999 (for explanations)."""
+    h = mmh3.hash(salt_prefix + value, 0, False)
+    return h % 100 + 1, (h // 100) % 1000

@@ -69,7 +69,7 @@ def test_add_rule_and_explain(flags_cmd):
     explained = json.loads(flags_cmd("explain", "f", "--user", "4400", "--json"))
     assert explained["enabled"] is True and explained["reason"] == "RULE"
     text = flags_cmd("explain", "f", "--user", "4401")
-    assert text.startswith("f: OFF (ROLLOUT)")
+    assert text.startswith("f: OFF (NO_MATCH)")
 
 
 def test_tokens(flags_cmd):

@@ -32,12 +32,12 @@ def test_config_import_gives_the_spec_decisions(flags_cmd, example):
     snapshot = runtime.refresh()
     us = Context("123", {"region": "US", "account_type": "premium", "beta_program": "true"}, environment="production")
     assert snapshot.evaluate("new_ui", us).reason.value == "TARGETED"
-    assert snapshot.evaluate("advanced_search", us).reason.value == "ROLLOUT"
+    assert snapshot.evaluate("advanced_search", us).reason.value == "RULE"
     assert snapshot.evaluate("advanced_search", us).enabled
     de = Context("999", {"region": "DE"}, environment="production")
     assert (snapshot.evaluate("new_ui", de).enabled, snapshot.evaluate("new_ui", de).reason.value) == (
         False,
-        "CONSTRAINT",
+        "NO_MATCH",
     )
     assert snapshot.evaluate("advanced_search", de).reason.value == "PREREQUISITE"
     assert snapshot.evaluate("new_ui", None).reason.value == "GLOBAL"

@@ -28,10 +28,10 @@ def test_explains_rules_constraints_and_variants(editor_client):
     assert explanation.decision.reason is Reason.RULE and explanation.decision.variant == "blue"
     assert "blue" in response.content.decode()
     explanation, _ = explain(editor_client, "f", user_id="7", attributes="region = FR")
-    assert explanation.decision.reason is Reason.CONSTRAINT and not explanation.decision.enabled
+    assert explanation.decision.reason is Reason.NO_MATCH and not explanation.decision.enabled
     explanation, _ = explain(editor_client, "f", user_id="7", attributes='region = "US"')
     assert explanation.decision.enabled
-    assert [s.name for s in explanation.steps][:2] == ["switch", "environment"]
+    assert [s.name for s in explanation.steps][:2] == ["environment", "switch"]  # the contract's order (v2)
 
 
 def test_no_user_is_the_global_question(editor_client):

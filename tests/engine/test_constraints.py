@@ -301,9 +301,10 @@ def test_in_cidr_matches_ipv4_mapped_addresses():
     assert holds("IN_CIDR", ["10.0.0.0/8"], "::ffff:11.1.1.1", attribute="ip") is False
 
 
-def test_invalid_cidr_is_refused():
-    with pytest.raises(ConstraintError):
-        compile_constraint({"attribute": "ip", "operator": "IN_CIDR", "values": ["192.168.1.0/24", "127.invalid"]})
+def test_invalid_cidr_entry_is_ignored_as_unleash_does():
+    check = compile_constraint({"attribute": "ip", "operator": "IN_CIDR", "values": ["192.168.1.0/24", "127.invalid"]})
+    assert check(Context(attributes={"ip": "192.168.1.7"}))
+    assert not check(Context(attributes={"ip": "127.0.0.1"}))
 
 
 # -- refused definitions, and the lenient compile of stored ones ---------------------------------

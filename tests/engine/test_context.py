@@ -43,9 +43,16 @@ def test_replace_equality_and_dict():
 
 
 def test_decision():
-    on = Decision(True, "blue", Reason.ROLLOUT)
+    on = Decision(True, "blue", Reason.RULE, "#00f", "beta")
     assert bool(on) and not Decision(False, None, Reason.OFF)
-    assert on.as_dict() == {"enabled": True, "variant": "blue", "reason": "ROLLOUT"}
+    assert on.as_dict() == {"enabled": True, "variant": "blue", "reason": "RULE"}
+    assert on.as_dict(with_value=True) == {
+        "enabled": True,
+        "variant": "blue",
+        "reason": "RULE",
+        "value": "#00f",
+        "rule": "beta",
+    }
 
 
 def test_reason_values_are_their_names():

@@ -103,7 +103,7 @@ def test_an_override_of_a_prerequisite_decides_the_dependent_flag(make_flag, rf)
     with override_flag("new_ui", active=True):
         assert featureflags.is_enabled("search", "42") is True
         assert featureflags.is_enabled("search", request) is True
-        assert featureflags.evaluate("search", "42").reason is Reason.ROLLOUT  # the dependent is not forced
+        assert featureflags.evaluate("search", "42").reason is Reason.DEFAULT  # the dependent is not forced
         assert featureflags.explain("search", "42").decision.enabled is True
         assert featureflags.is_enabled("pricing", "42") is False  # on, but not with the variant it needs
     with override_flag("new_ui", active=True, variant="blue"):

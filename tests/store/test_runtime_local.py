@@ -82,7 +82,7 @@ def test_a_big_list_is_compiled_once_and_reused():
     services.create_flag("big", enabled=True, percentage=0)
     services.add_users("big", (str(i) for i in range(20_000)))
     assert featureflags.evaluate("big", "19999").reason is Reason.TARGETED
-    assert featureflags.evaluate("big", "20000").reason is Reason.ROLLOUT
+    assert featureflags.evaluate("big", "20000").reason is Reason.NO_MATCH
     users = state.base.definitions["big"]["users"]
     services.set_percentage("big", 100)
     assert featureflags.evaluate("big", "20000").enabled is True

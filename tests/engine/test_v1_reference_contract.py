@@ -1,4 +1,6 @@
-"""The optimised evaluator against a plain reading of spec/evaluation.md, on random flags and contexts.
+"""The version-1 reference evaluator (tests/engine/v1_reference), as it was tested before version 2.
+
+The optimised evaluator against a plain reading of spec/evaluation.md, on random flags and contexts.
 
 The reference below is written from the contract's text, step by step, with none of the
 engine's shortcuts (prebuilt results, inlined hashing, RE2 sets, compact id sets,
@@ -15,8 +17,9 @@ import mmh3
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from featureflags.engine import Context, Reason, Snapshot
-from featureflags.engine.by_id import id_variant
+from featureflags.engine import Context, Reason
+from tests.engine.v1_reference import Snapshot
+from tests.engine.v1_reference.by_id import id_variant
 
 KEYS = ["a", "b", "c", "d"]
 IDS = ["1", "2", "12", "123", "444401", "44488", "x9", ""]

@@ -1,13 +1,16 @@
-"""Every step and reason code of spec/evaluation.md, in the contract's order."""
+"""The version-1 reference evaluator (tests/engine/v1_reference), as it was tested before version 2.
+
+Every step and reason code of spec/evaluation.md, in the contract's order."""
 
 from datetime import UTC, datetime, timedelta
 
 import mmh3
 import pytest
 
-from featureflags.engine import CompiledFlag, Context, Decision, InvalidDefinition, Reason, Snapshot
+from featureflags.engine import Context, Decision, InvalidDefinition, Reason
 from featureflags.engine.hashing import crc32_bucket, murmur_bucket, variant_target
-from featureflags.engine.snapshot import MAX_PREREQUISITE_DEPTH
+from tests.engine.v1_reference import CompiledFlag, Snapshot
+from tests.engine.v1_reference.snapshot import MAX_PREREQUISITE_DEPTH
 
 NOW = datetime.now(UTC)
 USER = Context(user_id="123")

@@ -1,10 +1,13 @@
-"""CompiledFlag: what the evaluator precomputes, and unvalidated (stored) definitions."""
+"""The version-1 reference evaluator (tests/engine/v1_reference), as it was tested before version 2.
+
+CompiledFlag: what the evaluator precomputes, and unvalidated (stored) definitions."""
 
 import pytest
 
-from featureflags.engine import CompiledFlag, Context, InvalidDefinition, Reason, Snapshot
+from featureflags.engine import Context, InvalidDefinition, Reason
 from featureflags.engine.hashing import crc32_bucket, murmur_bucket, signed_crc32
 from featureflags.engine.idset import build_id_set, id_set_from_bytes, id_set_to_bytes
+from tests.engine.v1_reference import CompiledFlag, Snapshot
 
 
 def compiled(**fields):

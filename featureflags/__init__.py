@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 __all__ = ["Context", "Decision", "Reason", "evaluate", "explain", "is_enabled", "monitor", "report_error", "variant"]
 __all__ += ["feedback", "track"]  # featureflags.experiments
 __all__ += ["warm_up"]  # featureflags.warmup
+__all__ += ["secure_hash"]  # featureflags.secure_mode
 
 _LAZY = {
     "is_enabled": "featureflags.decisions",
@@ -28,6 +29,7 @@ _LAZY = {
     "track": "featureflags.experiments.goals",
     "feedback": "featureflags.experiments.feedback",
     "warm_up": "featureflags.warmup",
+    "secure_hash": "featureflags.secure_mode",
 }
 
 

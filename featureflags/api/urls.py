@@ -8,6 +8,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import client, views
+from .permissions import SchemaAccess
 
 app_name = "featureflags_api"
 
@@ -17,12 +18,18 @@ urlpatterns = [
     path("flags/client", client.ClientFlagsView.as_view(), name="client"),
     path("flags/audit", views.AuditView.as_view(), name="audit"),
     path("flags/<str:key>/", views.FlagDetailView.as_view(), name="flag-detail"),
+    path("flags/<str:key>/restore/", views.FlagRestoreView.as_view(), name="flag-restore"),
     path("flags/<str:key>/users/", views.FlagUsersView.as_view(), name="flag-users"),
     path("flags/<str:key>/users/remove/", views.FlagUsersRemoveView.as_view(), name="flag-users-remove"),
     path("flags/<str:key>/users/count/", views.FlagUsersCountView.as_view(), name="flag-users-count"),
     path("flags/<str:key>/rules/", views.RulesView.as_view(), name="flag-rules"),
     path("flags/<str:key>/variants/", views.VariantsView.as_view(), name="flag-variants"),
     path("flags/<str:key>/constraints/", views.ConstraintsView.as_view(), name="flag-constraints"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="featureflags_api:schema"), name="docs"),
+    # Authenticated unless FEATUREFLAGS["PUBLIC_API_SCHEMA"] opens them.
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[SchemaAccess]), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="featureflags_api:schema", permission_classes=[SchemaAccess]),
+        name="docs",
+    ),
 ]

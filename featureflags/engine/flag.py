@@ -28,6 +28,7 @@ class CompiledFlag:
 
     __slots__ = (
         "bucketing",
+        "client_side",
         "constraint_specs",
         "constraints",
         "enabled",
@@ -64,6 +65,7 @@ class CompiledFlag:
         get = definition.get  # absent and None both mean "the default"
         self.key: str = definition["key"]
         self.enabled: bool = get("enabled") is True
+        self.client_side: bool = get("client_side") is True  # the client endpoint shows only these
         percentage = get("percentage")
         self.percentage: int = 100 if percentage is None else percentage
         self.environments = frozenset(get("environments") or ()) or None

@@ -69,12 +69,13 @@ class Flag(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    all_objects = models.Manager()  # archived flags too
     objects = LiveFlagManager()
-    all_objects = models.Manager()
 
     class Meta:
         ordering = ["key"]
         permissions = [("kill_flag", "Can use the kill switch")]
+        default_manager_name = "objects"  # the admin, forms and dumpdata see live flags
         base_manager_name = "all_objects"  # related lookups (audit entries, prerequisites) see archived flags
 
     def __str__(self) -> str:

@@ -42,4 +42,6 @@ def verify(user_id: object, signature: object) -> bool:
     """Is ``signature`` the backend's for ``user_id``? Constant time; False for anything malformed."""
     if not isinstance(signature, str) or not signature or len(signature) > 128:
         return False
-    return hmac.compare_digest(secure_hash(user_id).encode("ascii"), signature.strip().lower().encode("utf-8", "replace"))
+    return hmac.compare_digest(
+        secure_hash(user_id).encode("ascii"), signature.strip().lower().encode("utf-8", "replace")
+    )

@@ -24,12 +24,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .conf import flag_settings
-from .input_checks import text_problem
 from .engine.definition import (
     is_valid_key,
     validate_definition,
     validate_references,
 )
+from .input_checks import text_problem
 from .models import (
     AuditEntry,
     Constraint,
@@ -235,10 +235,19 @@ def purge_flag(key: str, *, actor: str | None = None, source: str = Source.CODE,
             raise FlagNotFound(key) from None
         dependents = sorted(Prerequisite.objects.filter(parent=flag).values_list("flag__key", flat=True))
         if dependents:
-            raise ValidationError({"key": [f"{key!r} is a prerequisite of {', '.join(dependents)}: purge those first."]})
+            raise ValidationError(
+                {"key": [f"{key!r} is a prerequisite of {', '.join(dependents)}: purge those first."]}
+            )
         ids = FlagUser.objects.filter(flag=flag).count()
-        _audit(flag, "purge", {"archived_at": flag.archived_at.isoformat(), "user_ids": ids}, None, actor, source,
-               source_detail)
+        _audit(
+            flag,
+            "purge",
+            {"archived_at": flag.archived_at.isoformat(), "user_ids": ids},
+            None,
+            actor,
+            source,
+            source_detail,
+        )
         FlagUser.objects.filter(flag=flag)._raw_delete(FlagUser.objects.db)  # millions of rows: no signals needed
         flag.delete()
     return ids
@@ -666,8 +675,12 @@ def apply_definitions(
     """
     incoming = {key: _split_lists(key, definition) for key, definition in definitions.items()}
     errors = _validate_many({key: state for key, (state, _lists) in incoming.items()})
-    for key in archived_flags().filter(key__in=[k for k in incoming if isinstance(k, str)]).values_list("key", flat=True):
-        errors.setdefault(f"{key}.key", []).append(f"An archived flag is called {key!r}: restore it, or purge it first.")
+    for key in (
+        archived_flags().filter(key__in=[k for k in incoming if isinstance(k, str)]).values_list("key", flat=True)
+    ):
+        errors.setdefault(f"{key}.key", []).append(
+            f"An archived flag is called {key!r}: restore it, or purge it first."
+        )
     if errors:
         raise ValidationError(errors)
     report: dict[str, str] = {}

@@ -9,7 +9,6 @@ import django.db.models.manager
 import django.utils.timezone
 from django.db import migrations, models
 
-
 APPEND_ONLY = """
 CREATE OR REPLACE FUNCTION featureflags_audit_append_only() RETURNS trigger AS $$
 BEGIN
@@ -48,51 +47,57 @@ def remove_trigger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('featureflags', '0003_bucketing_crc32_inv'),
+        ("featureflags", "0003_bucketing_crc32_inv"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='flag',
-            options={'base_manager_name': 'all_objects', 'ordering': ['key'], 'permissions': [('kill_flag', 'Can use the kill switch')]},
+            name="flag",
+            options={
+                "base_manager_name": "all_objects",
+                "default_manager_name": "objects",
+                "ordering": ["key"],
+                "permissions": [("kill_flag", "Can use the kill switch")],
+            },
         ),
         migrations.AlterModelManagers(
-            name='flag',
+            name="flag",
             managers=[
-                ('objects', django.db.models.manager.Manager()),
-                ('all_objects', django.db.models.manager.Manager()),
+                ("all_objects", django.db.models.manager.Manager()),
+                ("objects", django.db.models.manager.Manager()),
             ],
         ),
         migrations.AddField(
-            model_name='auditentry',
-            name='entry_hash',
+            model_name="auditentry",
+            name="entry_hash",
             field=models.CharField(blank=True, editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='auditentry',
-            name='prev_hash',
+            model_name="auditentry",
+            name="prev_hash",
             field=models.CharField(blank=True, editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name='flag',
-            name='archived_at',
+            model_name="flag",
+            name="archived_at",
             field=models.DateTimeField(blank=True, db_index=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='flag',
-            name='archived_by',
+            model_name="flag",
+            name="archived_by",
             field=models.CharField(blank=True, editable=False, max_length=200),
         ),
         migrations.AddField(
-            model_name='flag',
-            name='client_side',
-            field=models.BooleanField(default=False, help_text='Exposed to browsers through the client endpoint and featureflags.js.'),
+            model_name="flag",
+            name="client_side",
+            field=models.BooleanField(
+                default=False, help_text="Exposed to browsers through the client endpoint and featureflags.js."
+            ),
         ),
         migrations.AlterField(
-            model_name='auditentry',
-            name='at',
+            model_name="auditentry",
+            name="at",
             field=models.DateTimeField(db_index=True, default=django.utils.timezone.now),
         ),
         migrations.RunPython(chain_existing_entries, migrations.RunPython.noop),

@@ -42,7 +42,10 @@ def flags():
         constraints=[{"attribute": "is_superuser", "operator": "IN", "values": ["true"]}],
     )
     services.create_flag(
-        "office", enabled=True, client_side=True, constraints=[{"attribute": "ip", "operator": "IN", "values": ["10.1.2.3"]}]
+        "office",
+        enabled=True,
+        client_side=True,
+        constraints=[{"attribute": "ip", "operator": "IN", "values": ["10.1.2.3"]}],
     )
     services.create_flag("ops_kill", enabled=True, kind="ops")  # not client-side: never shown to a browser
     services.add_users("new_ui", ["42", "secret-7"])
@@ -133,7 +136,10 @@ def test_even_an_allow_list_cannot_open_privileged_attributes(evaluator, setting
 
 def test_browser_attributes_pass_only_through_the_allow_list(evaluator, settings):
     services.create_flag(
-        "us_only", enabled=True, client_side=True, constraints=[{"attribute": "region", "operator": "IN", "values": ["US"]}]
+        "us_only",
+        enabled=True,
+        client_side=True,
+        constraints=[{"attribute": "region", "operator": "IN", "values": ["US"]}],
     )
     runtime.refresh()
     asked = f"/api/flags/client?keys=us_only&{signed('1')}&region=US"

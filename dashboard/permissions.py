@@ -61,4 +61,6 @@ def staff_required(check: Callable = can_view):
 def forbidden(request: HttpRequest, exc: Exception, status: int = 403) -> HttpResponse:
     """A dashboard page saying what is not allowed (403) or what was wrong (400), with the way back."""
     context = {**permissions_context(request.user), "reason": str(exc) or "You do not have the permission for this."}
+    if status == 400:
+        context["title"] = "Bad request"
     return render(request, "dashboard/forbidden.html", context, status=status)

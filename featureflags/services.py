@@ -675,21 +675,20 @@ def apply_definitions(
     """
     incoming = {key: _split_lists(key, definition) for key, definition in definitions.items()}
     errors = _validate_many({key: state for key, (state, _lists) in incoming.items()})
-    for key in (
-        archived_flags().filter(key__in=[k for k in incoming if isinstance(k, str)]).values_list("key", flat=True)
-    ):
-        errors.setdefault(f"{key}.key", []).append(
-            f"An archived flag is called {key!r}: restore it, or purge it first."
-        )
     if errors:
         raise ValidationError(errors)
     report: dict[str, str] = {}
     with transaction.atomic():
-        existing = {f.key: f for f in with_relations(Flag.objects.select_for_update()).filter(key__in=list(incoming))}
+        # An archived flag named by the import comes back (restored, with its lists unless the import gives them).
+        locked = with_relations(Flag.all_objects.select_for_update()).filter(key__in=list(incoming))
+        existing = {f.key: f for f in locked}
         for key, (state, lists) in incoming.items():
             flag = existing.get(key)
             if flag is None:
                 report[key] = "created"
+                continue
+            if flag.archived_at is not None:
+                report[key] = "updated"
                 continue
             current = _full_state(flag)
             same_state = all(current.get(name) == value for name, value in state.items())
@@ -706,6 +705,9 @@ def apply_definitions(
             if report[key] == "unchanged":
                 continue
             flag = existing[key]
+            if flag.archived_at is not None:
+                Flag.all_objects.filter(pk=flag.pk).update(archived_at=None, archived_by="")
+                flag.archived_at = None
             before = None if report[key] == "created" else _full_state(flag)
             full = {**(_new_flag_state(key) if before is None else before), **state}
             _write_state(flag, {k: v for k, v in full.items() if k in EDITABLE_FIELDS})

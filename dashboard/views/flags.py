@@ -11,14 +11,15 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from featureflags import permissions as rules
 from featureflags import services
 from featureflags.models import AuditEntry, Flag, FlagKind
 from featureflags.serialization import flag_state, user_count
 
 from ..changes import apply_errors, changed_fields, diff
 from ..forms import FORMSETS, CreateFlagForm, FlagForm, formset_initial
-from ..permissions import ADD, can_change, can_kill, can_view, staff_required
-from .common import SOURCE, actor, get_flag, page, querystring, state_of
+from ..permissions import can_change, can_kill, can_view, staff_required
+from .common import SOURCE, actor, get_flag, page, posted_version, querystring, state_of
 
 PER_PAGE = 50
 
@@ -72,7 +73,7 @@ def flag_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(lambda user: user.has_perm(ADD))
+@staff_required(lambda user: rules.allowed(user, "create"))
 def flag_create(request: HttpRequest) -> HttpResponse:
     form = CreateFlagForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -176,12 +177,10 @@ def flag_switch(request: HttpRequest, key: str) -> HttpResponse:
     turn_on = request.POST.get("enabled") == "1"
     if turn_on and not can_change(request.user):
         raise PermissionDenied("You may use the kill switch but not switch flags on.")
-    version = request.POST.get("version")
+    version = posted_version(request)
     try:
         if turn_on:
-            services.set_enabled(
-                key, True, expected_version=int(version) if version else None, actor=actor(request), source=SOURCE
-            )
+            services.set_enabled(key, True, expected_version=version, actor=actor(request), source=SOURCE)
             messages.success(request, f"{key} is ON.")
         else:
             # The kill switch never waits for a version: off must always win.

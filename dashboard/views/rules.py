@@ -12,7 +12,7 @@ from featureflags import services
 from featureflags.engine.rules import RuleError, check_pattern, compile_rules
 
 from ..permissions import can_change, can_view, staff_required
-from .common import SOURCE, actor, get_flag, page, state_of
+from .common import SOURCE, actor, get_flag, page, posted_version, state_of
 
 MAX_TESTED_IDS = 1000
 
@@ -36,7 +36,7 @@ def rule_list(request: HttpRequest, key: str) -> HttpResponse:
             services.update_flag(
                 key,
                 {"rules": new},
-                expected_version=int(request.POST.get("version") or 0),
+                expected_version=posted_version(request) or 0,
                 actor=actor(request),
                 source=SOURCE,
                 action="update_rules",

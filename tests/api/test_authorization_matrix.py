@@ -114,7 +114,7 @@ def _user(name: str, *codenames: str, staff: bool = True, superuser: bool = Fals
 
 
 def _token(name: str, scope: str, revoked: bool = False) -> str:
-    token, secret = ApiToken.objects.issue(name, scope)
+    _token, secret = ApiToken.objects.issue(name, scope)
     if revoked:
         ApiToken.objects.revoke(name)
     return secret

@@ -3,6 +3,8 @@ token creation and revocation audited, and ``flags audit verify`` to check it al
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -27,7 +29,7 @@ def history():
 
 def test_each_entry_carries_the_hash_of_the_one_before(history):
     assert history[0].prev_hash == ""
-    for previous, entry in zip(history, history[1:]):
+    for previous, entry in itertools.pairwise(history):
         assert entry.prev_hash == previous.entry_hash
         assert len(entry.entry_hash) == 64
     assert audit.verify() == (len(history), [])
@@ -74,9 +76,8 @@ def test_postgresql_refuses_update_and_delete_below_the_orm(history):
         "UPDATE featureflags_auditentry SET note = 'rewritten' WHERE id = %s",
         "DELETE FROM featureflags_auditentry WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement, [history[1].pk])
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, [history[1].pk])
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEntry._base_manager.filter(pk=history[1].pk).update(actor="mallory")  # the bypass
     assert audit.verify()[1] == []

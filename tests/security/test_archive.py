@@ -87,6 +87,15 @@ def test_purge_after_the_stated_time(listed, settings, capsys):
     assert not Flag.all_objects.exists()
 
 
+def test_importing_an_archived_flag_restores_it(listed):
+    from featureflags.formats.loading import load
+
+    services.delete_flag("listed")
+    assert load({"listed": {"enabled": True, "percentage": 5}}) == {"listed": "updated"}
+    flag = Flag.objects.get(key="listed")
+    assert (flag.enabled, flag.percentage, FlagUser.objects.filter(flag=flag).count()) == (True, 5, 1000)
+
+
 def test_cli_delete_and_restore(listed, capsys):
     call_command("flags", "delete", "listed")
     call_command("flags", "purge", "--list")

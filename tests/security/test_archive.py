@@ -189,3 +189,21 @@ def test_the_dashboard_create_needs_add_flag():
     assert client.post("/flags/new/", {"key": "made", "kind": "release"}).status_code == 403
     client.force_login(staff("view_flag", "add_flag"))
     assert client.post("/flags/new/", {"key": "made", "kind": "release"}).status_code == 302
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)  # the mirror publishes after commit
+def test_archive_and_restore_travel_through_redis(redis_flags, redis_url, key_prefix):
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    services.create_flag("mirrored", enabled=True, client_side=True)
+    assert json.loads(client.hget(f"{key_prefix}:defs", "mirrored"))["client_side"] is True
+    services.delete_flag("mirrored")
+    assert client.hget(f"{key_prefix}:defs", "mirrored") is None
+    assert runtime.current().evaluate("mirrored").reason.value == "UNKNOWN_FLAG"
+    services.restore_flag("mirrored")
+    definition = json.loads(client.hget(f"{key_prefix}:defs", "mirrored"))
+    assert (definition["enabled"], definition["client_side"]) == (False, True)

@@ -207,3 +207,12 @@ def test_archive_and_restore_travel_through_redis(redis_flags, redis_url, key_pr
     services.restore_flag("mirrored")
     definition = json.loads(client.hget(f"{key_prefix}:defs", "mirrored"))
     assert (definition["enabled"], definition["client_side"]) == (False, True)
+
+
+def test_a_system_check_warns_about_protected_client_attributes(settings):
+    from featureflags.checks import check_client_attributes
+
+    assert check_client_attributes() == []
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "CLIENT_ATTRIBUTES": ["region", "is_staff", "ip"]}
+    (warning,) = check_client_attributes()
+    assert warning.id == "featureflags.W004" and "ip, is_staff" in warning.msg

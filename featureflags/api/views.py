@@ -24,12 +24,11 @@ from . import serializers as s
 from .base import FlagsAPIView
 from .evaluation import context_from_data, decisions
 from .models import ApiToken, Scope
-from .parsers import MAX_IDS_PER_REQUEST, CsvIdsParser, IdLines, PlainTextIdsParser
+from .parsers import CsvIdsParser, IdLines, PlainTextIdsParser
 from .permissions import actor_of
 from .public import client_decisions, public_context
 from .throttling import PUBLIC_THROTTLES, is_public_caller
 
-__all__ = ["MAX_IDS_PER_REQUEST"]
 ID_PARSERS = [JSONParser, PlainTextIdsParser, CsvIdsParser, FormParser, MultiPartParser]
 
 
@@ -163,9 +162,7 @@ class FlagDetailView(FlagsAPIView):
     )
     def delete(self, request, key: str):
         version = request.query_params.get("version")
-        if version is not None and not version.isdigit():
-            raise ValidationError({"version": ["A whole number."]})
-        if version is not None and len(version) > 10:
+        if version is not None and (not version.isdigit() or len(version) > 10):
             raise ValidationError({"version": ["A whole number."]})
         services.delete_flag(key, expected_version=int(version) if version else None, **_write(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

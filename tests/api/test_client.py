@@ -232,7 +232,7 @@ def test_evaluate_with_a_public_key_needs_the_signature(evaluator, user_hash):
     assert response.status_code == 403
 
 
-def test_two_hundred_guesses_find_nobody(evaluator):
+def test_guessing_ids_with_a_public_key_learns_nothing(evaluator):
     """The membership oracle of issue 15: guessing ids with a public key learns nothing."""
     answers = {
         evaluator.post("/api/flags/evaluate", {"context": {"user_id": str(n)}}, format="json").status_code

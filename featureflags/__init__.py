@@ -15,6 +15,7 @@ __all__ = ["Context", "Decision", "Reason", "evaluate", "explain", "is_enabled",
 __all__ += ["feedback", "track"]  # featureflags.experiments
 __all__ += ["warm_up"]  # featureflags.warmup
 __all__ += ["status"]  # featureflags.store.runtime: propagation, for monitors (see docs/propagation.md)
+__all__ += ["secure_hash"]  # featureflags.secure_mode
 
 _LAZY = {
     "is_enabled": "featureflags.decisions",
@@ -30,6 +31,7 @@ _LAZY = {
     "feedback": "featureflags.experiments.feedback",
     "warm_up": "featureflags.warmup",
     "status": "featureflags.store.runtime",
+    "secure_hash": "featureflags.secure_mode",
 }
 
 

@@ -17,12 +17,15 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseBadRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from . import permissions as rules
 from . import services
 from .editing import STATE_CHOICES, filter_by_state, kept_rows, place_errors, rows_state, state_of
+from .input_checks import hostile_params
 from .models import AuditEntry, Constraint, Flag, FlagUser, PinnedVariant, Prerequisite, Rule, Source, Variant
 from .serialization import SCALAR_FIELDS, user_count
 
@@ -37,7 +40,38 @@ def _actor(request) -> str:
     return request.user.get_username()
 
 
+class RefuseHostileInput:
+    """A NUL byte in a filter, a search or a URL part is a clear 400, not a database error (a 500)."""
+
+    def changelist_view(self, request, extra_context=None):
+        return self._refuse(request) or super().changelist_view(request, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        refused = self._refuse(request, {"object_id": object_id} if object_id else None)
+        return refused or super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _refuse(self, request, url_kwargs=None):
+        problems = hostile_params(request, url_kwargs)
+        if not problems:
+            return None
+        text = "; ".join(f"{name}: {message}" for name, message in problems.items())
+        return HttpResponseBadRequest(f"Refused: {text}", content_type="text/plain; charset=utf-8")
+
+
 # -- list filters --------------------------------------------------------------------------
+
+
+class ArchivedFilter(admin.SimpleListFilter):
+    """Deleted flags are archived: hidden, restorable (action) until purged."""
+
+    title = _("archived")
+    parameter_name = "archived"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Archived (deleted, restorable)"))]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(archived_at__isnull=self.value() != "yes")
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -237,21 +271,33 @@ class FlagAdminForm(forms.ModelForm):
 
 
 @admin.register(Flag)
-class FlagAdmin(admin.ModelAdmin):
+class FlagAdmin(RefuseHostileInput, admin.ModelAdmin):
     form = FlagAdminForm
     formfield_overrides = JSON_WIDGETS
     list_display = ("key", "state", "percentage", "owner", "kind", "updated_at")
     list_display_links = ("key",)
-    list_filter = (StateFilter, "kind", "owner", TagFilter, EnvironmentFilter)
+    list_filter = (StateFilter, "kind", "owner", TagFilter, EnvironmentFilter, ArchivedFilter)
     search_fields = ("key", "description", "owner")
     list_per_page = 50
     inlines = (RuleInline, VariantInline, ConstraintInline, PrerequisiteInline, PinnedVariantInline)
     readonly_fields = ("user_lists", "version")
-    actions = ("switch_on", "kill_switch")
+    actions = ("switch_on", "kill_switch", "restore_archived", "purge_archived")
     fieldsets = (
         (
             None,
-            {"fields": ("key", "enabled", "percentage", "description", "owner", "kind", "tags", "expected_version")},
+            {
+                "fields": (
+                    "key",
+                    "enabled",
+                    "percentage",
+                    "description",
+                    "owner",
+                    "kind",
+                    "tags",
+                    "client_side",
+                    "expected_version",
+                )
+            },
         ),
         (
             _("Targeting"),
@@ -318,8 +364,57 @@ class FlagAdmin(admin.ModelAdmin):
         for flag in queryset:
             services.delete_flag(flag.key, actor=_actor(request), source=SOURCE)
 
+    def get_queryset(self, request):
+        # The list may show archived flags (ArchivedFilter); every other page sees live flags only.
+        match = getattr(request, "resolver_match", None)
+        if match is not None and match.url_name == "featureflags_flag_changelist":
+            return Flag.all_objects.all()
+        return super().get_queryset(request)
+
+    def has_add_permission(self, request) -> bool:
+        return rules.allowed(request.user, "create")
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return rules.allowed(request.user, "delete")
+
     def has_kill_permission(self, request) -> bool:
-        return request.user.has_perm("featureflags.kill_flag") or request.user.has_perm("featureflags.change_flag")
+        return rules.allowed(request.user, "kill")
+
+    def get_deleted_objects(self, objs, request):
+        # Deleting archives: nothing else goes, and the flag can be restored until it is purged.
+        listed = [f"{flag.key} (archived with its user lists; restorable until purged)" for flag in objs]
+        perms_needed = set() if self.has_delete_permission(request) else {"flag"}
+        return listed, {"flags": len(listed)}, perms_needed, []
+
+    @admin.action(description=_("Restore the selected archived flags (switched off)"), permissions=["delete"])
+    def restore_archived(self, request, queryset: QuerySet[Flag]) -> None:
+        keys = list(queryset.filter(archived_at__isnull=False).values_list("key", flat=True))
+        done, refused = [], []
+        for key in keys:
+            try:
+                services.restore_flag(key, actor=_actor(request), source=SOURCE)
+                done.append(key)
+            except ValidationError as exc:
+                refused.extend(exc.messages)
+        self.message_user(request, f"Restored: {', '.join(done) or 'none (select archived flags)'}.", messages.SUCCESS)
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
+
+    @admin.action(
+        description=_("Purge the selected archived flags and their user lists for good"), permissions=["delete"]
+    )
+    def purge_archived(self, request, queryset: QuerySet[Flag]) -> None:
+        keys = list(queryset.filter(archived_at__isnull=False).values_list("key", flat=True))
+        done, refused = [], []
+        for key in keys:
+            try:
+                services.purge_flag(key, actor=_actor(request), source=SOURCE)
+                done.append(key)
+            except ValidationError as exc:
+                refused.extend(exc.messages)
+        self.message_user(request, f"Purged: {', '.join(done) or 'none (select archived flags)'}.", messages.WARNING)
+        for message in refused:
+            self.message_user(request, message, messages.ERROR)
 
     @admin.display(description=_("state"), ordering="enabled")
     def state(self, flag: Flag) -> str:
@@ -348,14 +443,14 @@ class FlagAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Switch on the selected flags"), permissions=["change"])
     def switch_on(self, request, queryset: QuerySet[Flag]) -> None:
-        done = [f.key for f in queryset if not f.enabled]
+        done = [f.key for f in queryset.filter(archived_at__isnull=True) if not f.enabled]
         for key in done:
             services.set_enabled(key, True, actor=_actor(request), source=SOURCE)
         self.message_user(request, f"Switched on: {', '.join(done) or 'none (all were on)'}.", messages.SUCCESS)
 
     @admin.action(description=_("Kill switch: turn the selected flags OFF"), permissions=["kill"])
     def kill_switch(self, request, queryset: QuerySet[Flag]) -> None:
-        done = [f.key for f in queryset if f.enabled]
+        done = [f.key for f in queryset.filter(archived_at__isnull=True) if f.enabled]
         for key in done:
             services.kill(key, actor=_actor(request), source=SOURCE)
         self.message_user(request, f"Killed: {', '.join(done) or 'none (all were off)'}.", messages.WARNING)
@@ -379,7 +474,7 @@ class FlagKeyFilter(admin.SimpleListFilter):
 
 
 @admin.register(FlagUser)
-class FlagUserAdmin(admin.ModelAdmin):
+class FlagUserAdmin(RefuseHostileInput, admin.ModelAdmin):
     list_display = ("user_id", "flag", "excluded")
     list_filter = (FlagKeyFilter, "excluded")
     search_fields = ("user_id",)
@@ -388,6 +483,9 @@ class FlagUserAdmin(admin.ModelAdmin):
     show_full_result_count = False  # no COUNT(*) over every list of every flag
     ordering = ("flag", "user_id")
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(flag__archived_at__isnull=True)  # archived: kept, not edited
+
     def has_add_permission(self, request) -> bool:
         return False  # ids are added in the dashboard (upload, paste) through the services
 
@@ -395,7 +493,7 @@ class FlagUserAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return request.user.has_perm("featureflags.change_flag")
+        return rules.allowed(request.user, "change")  # removing ids edits the flag
 
     def delete_model(self, request, obj):
         services.remove_users(obj.flag.key, [obj.user_id], excluded=obj.excluded, actor=_actor(request), source=SOURCE)
@@ -409,7 +507,7 @@ class FlagUserAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(RefuseHostileInput, admin.ModelAdmin):
     """The audit log, read-only: it is append-only."""
 
     list_display = ("at", "flag_key", "action", "actor", "source")

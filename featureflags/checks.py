@@ -138,3 +138,23 @@ def check_middleware(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
             id="featureflags.W003",
         )
     ]
+
+
+@register("featureflags")
+def check_client_attributes(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """W004: CLIENT_ATTRIBUTES names an attribute that only the server may set (it is ignored)."""
+    try:
+        from .api.public import PROTECTED_ATTRIBUTES
+    except ImportError:  # Django REST framework is not installed: no client endpoint
+        return []
+    named = sorted(set(flag_settings.CLIENT_ATTRIBUTES or ()) & PROTECTED_ATTRIBUTES)
+    if not named:
+        return []
+    return [
+        Warning(
+            f"FEATUREFLAGS['CLIENT_ATTRIBUTES'] names {', '.join(named)}, which only the server sets: "
+            "a browser's value for them is always ignored.",
+            hint="Remove them; they come from the session, the request and your CONTEXT callable.",
+            id="featureflags.W004",
+        )
+    ]

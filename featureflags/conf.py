@@ -94,6 +94,23 @@ DEFAULTS: dict[str, Any] = {
     "EXPERIMENT_DATA_DAYS": 90,
     # Fewer exposures than this in a variant: the results page warns that the sample is too small.
     "EXPERIMENT_MIN_SAMPLE": 100,
+    # -- security (docs/security.md) --
+    # Attributes a browser may send to the client endpoint (e.g. ["region", "plan"]). The ones
+    # that identify or privilege the user (user_id, is_staff, is_superuser, groups, ip, what
+    # CONTEXT derives) always come from the server and are never taken from the browser.
+    "CLIENT_ATTRIBUTES": [],
+    # The HMAC-SHA256 secret of secure mode (featureflags.secure_hash); None: derived from SECRET_KEY.
+    "SECURE_MODE_SECRET": None,
+    # Rate limits of the public endpoints (client, evaluate with an evaluate-scope key or a
+    # session), DRF's "number/period" syntax, counted in RATE_LIMIT_CACHE; None turns one off.
+    "RATE_LIMIT_PER_KEY": "1200/min",
+    "RATE_LIMIT_PER_ADDRESS": "600/min",
+    "RATE_LIMIT_CACHE": "default",
+    # Serve /api/schema/ and /api/docs/ to anyone (False: a read-scope token or staff with view_flag).
+    "PUBLIC_API_SCHEMA": False,
+    # Days an archived (deleted) flag and its user lists are kept before `flags purge --expired`
+    # removes them; None: only an explicit `flags purge KEY`.
+    "PURGE_ARCHIVED_AFTER_DAYS": 30,
 }
 
 IMPORT_STRINGS = ("CONTEXT",)

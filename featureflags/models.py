@@ -4,6 +4,7 @@ every write goes through ``featureflags.services``."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .engine.constraints import OPERATORS
@@ -20,6 +21,13 @@ class Bucketing(models.TextChoices):
     MURMUR3 = "murmur3", _("murmur3 (Unleash-compatible)")
     CRC32 = "crc32", _("crc32 (hanoi-compatible)")
     CRC32_INV = "crc32_inv", _("crc32, hanoi 0.0.4's inverted percentage (legacy cohorts)")
+
+
+class LiveFlagManager(models.Manager):
+    """``Flag.objects``: flags not archived. Archived ones are in ``Flag.all_objects``."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(archived_at__isnull=True)
 
 
 class Flag(models.Model):
@@ -44,6 +52,15 @@ class Flag(models.Model):
     kind = models.CharField(max_length=20, choices=FlagKind.choices, default=FlagKind.RELEASE)
     expected_lifetime_days = models.PositiveIntegerField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # Shown to browsers by the client endpoint (opt-in). Flag-level until version 2 of the
+    # evaluation contract makes it per environment.
+    client_side = models.BooleanField(
+        default=False, help_text=_("Exposed to browsers through the client endpoint and featureflags.js.")
+    )
+    # Deleting archives: the flag (with its user lists) leaves evaluation and every list, and can be
+    # restored until it is purged (FEATUREFLAGS["PURGE_ARCHIVED_AFTER_DAYS"], or `flags purge`).
+    archived_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    archived_by = models.CharField(max_length=200, blank=True, editable=False)
     # Optimistic concurrency: a write names the version it read.
     version = models.PositiveIntegerField(default=1)
     # The mirror version of this flag's last change, and of its lists' last change.
@@ -52,9 +69,14 @@ class Flag(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    all_objects = models.Manager()  # archived flags too
+    objects = LiveFlagManager()
+
     class Meta:
         ordering = ["key"]
         permissions = [("kill_flag", "Can use the kill switch")]
+        default_manager_name = "objects"  # the admin, forms and dumpdata see live flags
+        base_manager_name = "all_objects"  # related lookups (audit entries, prerequisites) see archived flags
 
     def __str__(self) -> str:
         return self.key
@@ -165,7 +187,7 @@ class AuditEntryQuerySet(models.QuerySet):
 class AuditEntry(models.Model):
     """Who changed what, when, from where; before and after as JSON. Append-only."""
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)  # set before the insert: it is hashed
     actor = models.CharField(max_length=200)
     source = models.CharField(max_length=20, choices=Source.choices)
     source_detail = models.CharField(max_length=500, blank=True, help_text=_("e.g. the imported file."))
@@ -175,6 +197,9 @@ class AuditEntry(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     note = models.TextField(blank=True)
+    # The hash chain (featureflags.audit): each entry carries the hash of the one before it.
+    prev_hash = models.CharField(max_length=64, blank=True, editable=False)
+    entry_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AuditEntryQuerySet.as_manager()
 
@@ -188,7 +213,9 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise TypeError("The audit log is append-only.")
-        super().save(*args, **kwargs)
+        from .audit import chained_insert
+
+        chained_insert(self, lambda: super(AuditEntry, self).save(*args, **kwargs))
 
     def delete(self, *args, **kwargs):
         raise TypeError("The audit log is append-only.")

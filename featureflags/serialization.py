@@ -25,6 +25,7 @@ RULE_FIELDS = (
     "variants",
     "pinned_variants",
     "prerequisites",
+    "client_side",
 )
 META_FIELDS = (
     "error_threshold",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -29,6 +29,7 @@ from .engine.definition import (
     validate_definition,
     validate_references,
 )
+from .input_checks import text_problem
 from .models import (
     AuditEntry,
     Constraint,
@@ -54,8 +55,18 @@ from .signals import send_flag_changed
 from .store import changes, runtime
 
 USER_ID_MAX_LENGTH = 255
+MAX_INT = 2**31 - 1  # PositiveIntegerField on PostgreSQL
+MAX_JSON_INT = 2**63 - 1  # jsonb holds more, but SQLite's JSON functions and most clients do not
 _BAD_ID = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # control characters, lone surrogates
 BATCH_SIZE = 5_000
+
+
+KEY_MESSAGE = "A key is 1-100 ASCII letters, digits, '_', '-' or '.', and not only dots."
+
+
+def is_routable_key(key: object) -> bool:
+    """A valid key that a URL can also name: ``.`` and ``..`` are valid but a path never reaches them."""
+    return is_valid_key(key) and key.strip(".") != ""  # type: ignore[union-attr]
 
 
 class FlagConflict(Exception):
@@ -89,10 +100,13 @@ def create_flag(
     **fields: Any,
 ) -> Flag:
     """Create a flag (switched off, 100 % by default), validated and audited."""
-    if not is_valid_key(key):
-        raise ValidationError({"key": ["A key is 1-100 ASCII letters, digits, '_', '-' or '.'."]})
+    if not is_routable_key(key):
+        raise ValidationError({"key": [KEY_MESSAGE]})
     _refuse_unknown(fields)
     with transaction.atomic():
+        existing = Flag.all_objects.filter(key=key).values_list("archived_at", flat=True).first()
+        if existing is not None:
+            raise ValidationError({"key": [f"An archived flag is called {key!r}: restore it, or purge it first."]})
         if Flag.objects.filter(key=key).exists():
             raise ValidationError({"key": [f"A flag called {key!r} already exists."]})
         state = {**_new_flag_state(key), **_normalise(fields)}
@@ -164,21 +178,91 @@ def delete_flag(
     source: str = Source.CODE,
     source_detail: str = "",
 ) -> None:
+    """Delete = archive: the flag leaves evaluation and every list; its row and user lists stay
+    until :func:`purge_flag` (or ``PURGE_ARCHIVED_AFTER_DAYS``); :func:`restore_flag` undoes it."""
     with transaction.atomic():
         flag = _locked(key)
         before = _full_state(flag)
         if expected_version is not None and int(expected_version) != flag.version:
             raise FlagConflict(key, int(expected_version), before)
-        dependents = sorted(Prerequisite.objects.filter(parent=flag).values_list("flag__key", flat=True))
+        live_children = Prerequisite.objects.filter(parent=flag, flag__archived_at__isnull=True)
+        dependents = sorted(live_children.values_list("flag__key", flat=True))
         if dependents:
             raise ValidationError(
                 {"key": [f"{key!r} is a prerequisite of {', '.join(dependents)}; change those first."]}
             )
+        now = timezone.now()
+        Flag.all_objects.filter(pk=flag.pk).update(archived_at=now, archived_by=str(actor or "")[:200])
         head = _bump(flag)
-        _audit(flag, "delete", before, None, actor, source, source_detail)
+        _audit(flag, "delete", before, {"archived_at": now.isoformat()}, actor, source, source_detail)
+        _announce([key], head)
+
+
+def restore_flag(key: str, *, actor: str | None = None, source: str = Source.CODE, source_detail: str = "") -> Flag:
+    """Bring an archived flag back, as it was (switched off: a restore never turns anything on)."""
+    with transaction.atomic():
+        try:
+            flag = with_relations(Flag.all_objects.select_for_update()).get(key=key, archived_at__isnull=False)
+        except Flag.DoesNotExist:
+            raise FlagNotFound(key) from None
+        gone = sorted(p.parent.key for p in flag.prerequisites.all() if p.parent.archived_at is not None)
+        if gone:
+            raise ValidationError({"key": [f"{key!r} needs {', '.join(gone)}, archived too: restore those first."]})
+        Flag.all_objects.filter(pk=flag.pk).update(archived_at=None, archived_by="", enabled=False)
+        head = _bump(flag)
+        flag = with_relations(Flag.objects).get(pk=flag.pk)
+        _audit(flag, "restore", None, _full_state(flag), actor, source, source_detail)
+        _announce([key], head)
+    return flag
+
+
+def archived_flags(older_than_days: float | None = None):
+    """Archived flags (archived more than ``older_than_days`` ago, when given), oldest first."""
+    queryset = Flag.all_objects.filter(archived_at__isnull=False).order_by("archived_at")
+    if older_than_days is not None:
+        queryset = queryset.filter(archived_at__lte=timezone.now() - timedelta(days=older_than_days))
+    return queryset
+
+
+def purge_flag(key: str, *, actor: str | None = None, source: str = Source.CODE, source_detail: str = "") -> int:
+    """Remove an archived flag and its user lists for good; returns how many ids went with it.
+
+    Only archived flags can be purged: delete (archive) first. The audit log keeps the history.
+    """
+    with transaction.atomic():
+        try:
+            flag = Flag.all_objects.select_for_update().get(key=key, archived_at__isnull=False)
+        except Flag.DoesNotExist:
+            raise FlagNotFound(key) from None
+        dependents = sorted(Prerequisite.objects.filter(parent=flag).values_list("flag__key", flat=True))
+        if dependents:
+            raise ValidationError(
+                {"key": [f"{key!r} is a prerequisite of {', '.join(dependents)}: purge those first."]}
+            )
+        ids = FlagUser.objects.filter(flag=flag).count()
+        _audit(
+            flag,
+            "purge",
+            {"archived_at": flag.archived_at.isoformat(), "user_ids": ids},
+            None,
+            actor,
+            source,
+            source_detail,
+        )
         FlagUser.objects.filter(flag=flag)._raw_delete(FlagUser.objects.db)  # millions of rows: no signals needed
         flag.delete()
-        _announce([key], head)
+    return ids
+
+
+def purge_expired(*, actor: str | None = None, source: str = Source.SYSTEM) -> list[str]:
+    """Purge the flags archived longer than ``PURGE_ARCHIVED_AFTER_DAYS`` (None: never automatically)."""
+    days = flag_settings.PURGE_ARCHIVED_AFTER_DAYS
+    if days is None:
+        return []
+    keys = list(archived_flags(older_than_days=days).values_list("key", flat=True))
+    for key in keys:
+        purge_flag(key, actor=actor, source=source, source_detail=f"archived more than {days} days")
+    return keys
 
 
 def restore_state(key: str, state: Mapping[str, Any], **kwargs: Any) -> Flag:
@@ -326,7 +410,7 @@ def _audit(flag, action, before, after, actor, source, source_detail="", note=""
         source_detail=str(source_detail)[:500],
         action=action,
         flag_key=flag.key,
-        flag=flag if action != "delete" else None,
+        flag=flag if action != "purge" else None,
         before=before,
         after=after,
         note=note,
@@ -362,7 +446,7 @@ def _locked(key: str) -> Flag:
 def _full_state(flag: Flag, reload: bool = False) -> dict[str, Any]:
     """The audited state: every editable field and the list sizes."""
     if reload:
-        flag = with_relations(Flag.objects).get(pk=flag.pk)
+        flag = with_relations(Flag.all_objects).get(pk=flag.pk)
     state = flag_state(flag)
     state["user_count"] = user_count(flag)
     state["excluded_count"] = user_count(flag, excluded=True)
@@ -430,19 +514,31 @@ def _validate(key: str, state: Mapping[str, Any], cross_flag: bool = True) -> No
 _CHAR_LIMITS = {"stickiness": 100, "salt": 100, "bucketing": 10, "kind": 20, "owner": 200}  # the columns' sizes
 
 
-def _storable(value: Any, depth: int = 0) -> bool:
-    """Plain data every supported database stores as given."""
+def _unstorable(value: Any, depth: int = 0) -> str | None:
+    """Why plain data would not be stored as given by every supported database, or None."""
     if depth > 32:
-        return False
+        return "At most 32 nested levels."
     if isinstance(value, str):
-        return "\x00" not in value
+        return text_problem(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if -MAX_JSON_INT <= value <= MAX_JSON_INT else "A number too large to store."
     if isinstance(value, float):
-        return value == value and value not in (float("inf"), float("-inf"))
+        ok = value == value and value not in (float("inf"), float("-inf"))
+        return None if ok else "NaN and Infinity are not numbers JSON can hold."
     if isinstance(value, Mapping):
-        return all(_storable(k, depth + 1) and _storable(v, depth + 1) for k, v in value.items())
+        for k, v in value.items():
+            problem = _unstorable(k, depth + 1) or _unstorable(v, depth + 1)
+            if problem:
+                return problem
+        return None
     if isinstance(value, (list, tuple)):
-        return all(_storable(v, depth + 1) for v in value)
-    return True
+        for v in value:
+            problem = _unstorable(v, depth + 1)
+            if problem:
+                return problem
+    return None
 
 
 def _validate_metadata(state: Mapping[str, Any], errors: dict[str, list[str]]) -> None:
@@ -451,7 +547,8 @@ def _validate_metadata(state: Mapping[str, Any], errors: dict[str, list[str]]) -
             errors.setdefault(name, []).append(message)
 
     def optional_int(value: Any) -> bool:
-        return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0)
+        # The columns are 32-bit integers on PostgreSQL: a larger value would be a DataError (a 500).
+        return value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_INT)
 
     check("kind", state.get("kind") in FlagKind.values, f"One of {', '.join(FlagKind.values)}.")
     check(
@@ -466,16 +563,22 @@ def _validate_metadata(state: Mapping[str, Any], errors: dict[str, list[str]]) -
     check("metadata", isinstance(state.get("metadata"), dict), "Must be an object.")
     for name, value in state.items():
         # What the database would refuse (PostgreSQL: NUL, NaN; any: deep nesting) is a 500 otherwise.
-        check(name, _storable(value), "No NUL characters, NaN or Infinity, nor more than 32 nested levels.")
+        problem = _unstorable(value)
+        check(name, problem is None, problem or "")
         limit = _CHAR_LIMITS.get(name)
         check(name, limit is None or not isinstance(value, str) or len(value) <= limit, f"At most {limit} characters.")
     for name in ("error_threshold", "performance_threshold", "expected_lifetime_days"):
-        check(name, optional_int(state.get(name)), "A whole number >= 0, or empty.")
+        check(name, optional_int(state.get(name)), f"A whole number from 0 to {MAX_INT}, or empty.")
     check(
         "error_window_seconds",
         optional_int(state.get("error_window_seconds")) and state.get("error_window_seconds") not in (None, 0),
-        "A whole number of seconds > 0.",
+        f"A whole number of seconds from 1 to {MAX_INT}.",
     )
+    variants = state.get("variants")
+    for index, variant in enumerate(variants if isinstance(variants, (list, tuple)) else []):
+        weight = variant.get("weight", 1) if isinstance(variant, Mapping) else None
+        if isinstance(weight, int) and not isinstance(weight, bool) and weight > MAX_INT:
+            errors.setdefault(f"variants.{index}.weight", []).append(f"A weight is at most {MAX_INT}.")
     baseline = state.get("performance_baseline")
     check(
         "performance_baseline",
@@ -487,7 +590,7 @@ def _validate_metadata(state: Mapping[str, Any], errors: dict[str, list[str]]) -
 def _write_state(flag: Flag, state: Mapping[str, Any], only: set[str] | None = None) -> None:
     fields = set(EDITABLE_FIELDS) if only is None else only
     for name in fields & set(
-        META_FIELDS + ("enabled", "percentage", "stickiness", "salt", "bucketing", "environments")
+        META_FIELDS + ("enabled", "percentage", "stickiness", "salt", "bucketing", "environments", "client_side")
     ):
         setattr(flag, name, state[name])
     for name in fields & {"start_at", "end_at"}:
@@ -540,7 +643,7 @@ def _write_state(flag: Flag, state: Mapping[str, Any], only: set[str] | None = N
 def _bump(flag: Flag) -> changes.Head:
     """Log the change in this transaction (``featureflags.store.changes``); the flag records its version."""
     head = changes.record([flag.key])
-    Flag.objects.filter(pk=flag.pk).update(version=F("version") + 1, mirror_version=head.version)
+    Flag.all_objects.filter(pk=flag.pk).update(version=F("version") + 1, mirror_version=head.version)
     flag.refresh_from_db(fields=["version", "mirror_version"])
     return head
 
@@ -575,11 +678,16 @@ def apply_definitions(
         raise ValidationError(errors)
     report: dict[str, str] = {}
     with transaction.atomic():
-        existing = {f.key: f for f in with_relations(Flag.objects.select_for_update()).filter(key__in=list(incoming))}
+        # An archived flag named by the import comes back (restored, with its lists unless the import gives them).
+        locked = with_relations(Flag.all_objects.select_for_update()).filter(key__in=list(incoming))
+        existing = {f.key: f for f in locked}
         for key, (state, lists) in incoming.items():
             flag = existing.get(key)
             if flag is None:
                 report[key] = "created"
+                continue
+            if flag.archived_at is not None:
+                report[key] = "updated"
                 continue
             current = _full_state(flag)
             same_state = all(current.get(name) == value for name, value in state.items())
@@ -598,6 +706,9 @@ def apply_definitions(
             if report[key] == "unchanged":
                 continue
             flag = existing[key]
+            if flag.archived_at is not None:
+                Flag.all_objects.filter(pk=flag.pk).update(archived_at=None, archived_by="")
+                flag.archived_at = None
             before = None if report[key] == "created" else _full_state(flag)
             full = {**(_new_flag_state(key) if before is None else before), **state}
             _write_state(flag, {k: v for k, v in full.items() if k in EDITABLE_FIELDS})
@@ -639,8 +750,8 @@ def _validate_many(states: Mapping[str, Mapping[str, Any]], cross_flag: bool = T
     errors: dict[str, list[str]] = {}
     graph = _prerequisite_graph(exclude=list(states)) if cross_flag else {}
     for key, state in states.items():
-        if not is_valid_key(key):
-            errors.setdefault(f"{key}.key", []).append("A key is 1-100 ASCII letters, digits, '_', '-' or '.'.")
+        if not is_routable_key(key):
+            errors.setdefault(f"{key}.key", []).append(KEY_MESSAGE)
             continue
         for name in sorted(set(state) - set(EDITABLE_FIELDS)):
             errors.setdefault(f"{key}.{name}", []).append("Not a field of a flag.")
@@ -666,9 +777,11 @@ def _prerequisite_graph(exclude: list[str]) -> dict[str, dict[str, Any]]:
         key: {"key": key, "prerequisites": [], "variants": []}
         for key in Flag.objects.exclude(key__in=exclude).values_list("key", flat=True)
     }
-    rows = Prerequisite.objects.exclude(flag__key__in=exclude).values_list("flag__key", "parent__key", "variant")
+    live = Prerequisite.objects.filter(flag__archived_at__isnull=True).exclude(flag__key__in=exclude)
+    rows = live.values_list("flag__key", "parent__key", "variant")
     for child, parent, variant in rows:
         graph[child]["prerequisites"].append({"key": parent, **({"variant": variant} if variant else {})})
-    for flag_key, name in Variant.objects.exclude(flag__key__in=exclude).values_list("flag__key", "name"):
+    live_variants = Variant.objects.filter(flag__archived_at__isnull=True).exclude(flag__key__in=exclude)
+    for flag_key, name in live_variants.values_list("flag__key", "name"):
         graph[flag_key]["variants"].append({"name": name, "weight": 1})
     return graph

@@ -68,6 +68,11 @@ class FlagForm(forms.Form):
     owner = forms.CharField(max_length=200, required=False)
     tags = forms.CharField(required=False, help_text="Comma-separated.")
     kind = forms.ChoiceField(choices=FlagKind.choices)
+    client_side = forms.BooleanField(
+        required=False,
+        label="Client-side",
+        help_text="Shown to browsers by the client endpoint and featureflags.js (evaluated, never its rules).",
+    )
     expected_lifetime_days = forms.IntegerField(min_value=0, required=False, help_text="For stale-flag reports.")
     pinned_variants = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -1,4 +1,4 @@
-"""Who may do what: staff only, then Django model permissions (view, change, kill switch)."""
+"""Who may do what: the table in ``featureflags.permissions`` (staff, then Django model permissions)."""
 
 from __future__ import annotations
 
@@ -6,36 +6,30 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-VIEW = "featureflags.view_flag"
-CHANGE = "featureflags.change_flag"
-ADD = "featureflags.add_flag"
-KILL = "featureflags.kill_flag"
+from featureflags import permissions as rules
+from featureflags.input_checks import hostile_params
+from featureflags.permissions import ADD, CHANGE, DELETE, KILL, VIEW  # noqa: F401  (re-exported)
 
 
 def can_view(user) -> bool:
-    return user.has_perm(VIEW) or user.has_perm(CHANGE)
+    return rules.allowed(user, "view")
 
 
 def can_change(user) -> bool:
-    return user.has_perm(CHANGE)
+    return rules.allowed(user, "change")
 
 
 def can_kill(user) -> bool:
     """The kill switch: its own permission, and anyone who may edit may also switch off."""
-    return user.has_perm(KILL) or user.has_perm(CHANGE)
+    return rules.allowed(user, "kill")
 
 
 def permissions_context(user) -> dict[str, bool]:
-    return {
-        "can_view": can_view(user),
-        "can_change": can_change(user),
-        "can_add": user.has_perm(ADD),
-        "can_kill": can_kill(user),
-    }
+    return rules.allowed_actions(user)
 
 
 def staff_required(check: Callable = can_view):
@@ -50,16 +44,23 @@ def staff_required(check: Callable = can_view):
             try:
                 if not check(user):
                     raise PermissionDenied("You do not have the permission for this.")
+                problems = hostile_params(request, kwargs)
+                if problems:
+                    raise BadRequest("; ".join(f"{name}: {message}" for name, message in problems.items()))
                 return view(request, *args, **kwargs)
             except PermissionDenied as exc:
                 return forbidden(request, exc)
+            except BadRequest as exc:
+                return forbidden(request, exc, status=400)
 
         return wrapped
 
     return decorator
 
 
-def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    """A dashboard page saying what is not allowed, with the way back (status 403)."""
+def forbidden(request: HttpRequest, exc: Exception, status: int = 403) -> HttpResponse:
+    """A dashboard page saying what is not allowed (403) or what was wrong (400), with the way back."""
     context = {**permissions_context(request.user), "reason": str(exc) or "You do not have the permission for this."}
-    return render(request, "featureflags_dashboard/forbidden.html", context, status=403)
+    if status == 400:
+        context["title"] = "Bad request"
+    return render(request, "featureflags_dashboard/forbidden.html", context, status=status)

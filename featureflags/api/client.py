@@ -1,10 +1,11 @@
-"""The client-side endpoint: evaluated results for one context, nothing else.
+"""The client-side endpoint: evaluated client-side flags for one user, nothing else.
 
-A browser asks with its session (the signed-in user; a ``user_id`` it sends is
-ignored) or with an evaluate-scoped key (the caller names the context). The
-answer is ``{"flags": {"new_ui": {"enabled": true, "variant": null}}, "version": n}``:
-no rules, lists, reasons or other users. It carries an ETag from the snapshot
-version and the context, so an unchanged answer costs a 304.
+A browser asks with its session (the signed-in user; a ``user_id`` it sends is ignored)
+or with an evaluate-scoped key and the ``user_id`` its backend signed (``user_hash``,
+secure mode). The answer is ``{"flags": {"new_ui": {"enabled": true, "variant": null}},
+"version": n}``: only flags marked ``client_side``, no rules, lists, reasons or other
+users (see :mod:`featureflags.api.public`). It carries an ETag from the snapshot version
+and the context, so an unchanged answer costs a 304.
 """
 
 from __future__ import annotations
@@ -17,48 +18,45 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from featureflags.context import context_from_request
 from featureflags.engine import Context
 
 from . import serializers as s
 from .base import FlagsAPIView
-from .evaluation import decisions
-from .models import ApiToken, Scope
+from .models import Scope
+from .public import client_decisions, public_context
+from .throttling import PUBLIC_THROTTLES
 
-_SPECIAL = ("keys", "user_id", "anonymous_id", "environment")
+_SPECIAL = ("keys", "user_id", "user_hash", "anonymous_id", "environment")
 MAX_AGE = 10  # seconds a browser may reuse an answer without asking
+MAX_KEYS = 1000
 
 
 def _context(request) -> Context:
     params = request.query_params
-    attributes = {k: v for k, v in params.items() if k not in _SPECIAL}
-    for name, value in list(attributes.items()) + [(n, params.get(n)) for n in _SPECIAL if params.get(n)]:
-        if len(name) > 100 or len(str(value)) > 1000:
-            raise ValidationError({name: ["At most 100 characters for a name and 1000 for a value."]})
-    if isinstance(request.auth, ApiToken):
-        # A key names the context: it is how a front end without a session asks.
-        base = Context(user_id=params.get("user_id"), anonymous_id=params.get("anonymous_id"))
-    else:
-        base = context_from_request(request._request)  # the session's own user, never another
-    return Context(
-        user_id=base.user_id,
-        anonymous_id=base.anonymous_id,
-        attributes={**base.attributes, **attributes},
-        environment=params.get("environment") or base.environment,
+    for name, value in params.items():
+        if len(name) > 100 or len(value) > 1000:
+            raise ValidationError({name[:100]: ["At most 100 characters for a name and 1000 for a value."]})
+    return public_context(
+        request,
+        user_id=params.get("user_id"),
+        user_hash=params.get("user_hash"),
+        anonymous_id=params.get("anonymous_id"),
+        attributes={k: v for k, v in params.items() if k not in _SPECIAL},
     )
 
 
 class ClientFlagsView(FlagsAPIView):
-    """Evaluated flags for the current user (session) or the context an evaluate key names."""
+    """Evaluated client-side flags for the session's user, or for the user an evaluate key names and signs."""
 
     scope = Scope.EVALUATE
+    throttle_classes = PUBLIC_THROTTLES
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("keys", str, description="Comma-separated flag keys; all flags when omitted."),
-            OpenApiParameter("user_id", str, description="Only with a key; a session's user is its own."),
+            OpenApiParameter("keys", str, description="Comma-separated flag keys; all client-side flags when omitted."),
+            OpenApiParameter("user_id", str, description="Only with a key and no session; needs user_hash."),
+            OpenApiParameter("user_hash", str, description="HMAC-SHA256 of user_id by the backend (secure mode)."),
             OpenApiParameter("anonymous_id", str),
-            OpenApiParameter("environment", str),
         ],
         responses=inline_serializer(
             "ClientFlags",
@@ -69,12 +67,13 @@ class ClientFlagsView(FlagsAPIView):
         context = _context(request)
         raw_keys = request.query_params.get("keys")
         keys = [k for k in raw_keys.split(",") if k] if raw_keys else None
-        version, results = decisions(keys, context)
+        if keys is not None and len(keys) > MAX_KEYS:
+            raise ValidationError({"keys": [f"At most {MAX_KEYS} keys."]})
+        version, flags = client_decisions(keys, context)
         tag = _etag(version, context, keys)
         headers = {"ETag": tag, "Cache-Control": f"private, max-age={MAX_AGE}", "Vary": "Cookie, Authorization"}
         if tag in _if_none_match(request):
             return Response(status=304, headers=headers)
-        flags = {key: {"enabled": d.enabled, "variant": d.variant} for key, d in results.items()}
         return Response({"version": version, "flags": flags}, headers=headers)
 
 

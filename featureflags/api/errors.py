@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
 from rest_framework import exceptions, status
@@ -31,6 +32,15 @@ def exception_handler(exc, context):
     if isinstance(exc, DatabaseError):  # PostgreSQL down: a clear, retryable answer, never a 500
         body = error_body("unavailable", "The flag database cannot be reached; try again shortly.")
         return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
+    if isinstance(exc, RequestDataTooBig):
+        body = error_body(
+            "too_large",
+            "The request body is larger than this site accepts (DATA_UPLOAD_MAX_MEMORY_SIZE). "
+            "Send long user lists as text/plain, one id per line: that body is streamed.",
+        )
+        return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, SuspiciousOperation):
+        return Response(error_body("bad_request", str(exc)), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(error_body("invalid", _summary(fields), fields), status=status.HTTP_400_BAD_REQUEST)

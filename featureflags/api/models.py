@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,15 +27,52 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+def audit_token(token: ApiToken, action: str, actor: str, source: str, before=None, after=None) -> None:
+    """Token changes go to the audit log too (no flag: ``flag_key`` is empty, the token is named)."""
+    from featureflags.models import AuditEntry
+
+    AuditEntry.objects.create(
+        actor=(actor or "system")[:200],
+        source=source,
+        source_detail=f"token:{token.name}"[:500],
+        action=action,
+        flag_key="",
+        before=before,
+        after=after,
+    )
+
+
+def token_state(token: ApiToken) -> dict[str, object]:
+    return {"token": token.name, "scope": token.scope, "hint": token.hint, "revoked": token.revoked}
+
+
 class ApiTokenManager(models.Manager):
-    def issue(self, name: str, scope: str, created_by: str = "") -> tuple[ApiToken, str]:
-        """Create a token; returns it and its secret, which is shown once and never stored.
+    def issue(self, name: str, scope: str, created_by: str = "", source: str = "code") -> tuple[ApiToken, str]:
+        """Create a token (audited as ``token_create``); returns it and its secret, which is shown
+        once and never stored.
 
         >>> token, secret = ApiToken.objects.issue("ci", "read")
         """
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        token = self.create(name=name, scope=scope, digest=hash_secret(secret), hint=secret[:8], created_by=created_by)
+        with transaction.atomic():
+            token = self.create(
+                name=name, scope=scope, digest=hash_secret(secret), hint=secret[:8], created_by=created_by
+            )
+            audit_token(token, "token_create", created_by, source, after=token_state(token))
         return token, secret
+
+    def revoke(self, name: str, actor: str = "", source: str = "code") -> ApiToken | None:
+        """Revoke the token called ``name`` (audited as ``token_revoke``); None when there is none."""
+        with transaction.atomic():
+            token = self.select_for_update().filter(name=name).first()
+            if token is None:
+                return None
+            if not token.revoked:
+                before = token_state(token)
+                self.filter(pk=token.pk).update(revoked=True)
+                token.revoked = True
+                audit_token(token, "token_revoke", actor, source, before=before, after=token_state(token))
+        return token
 
     def authenticate(self, secret: str) -> ApiToken | None:
         token = self.filter(digest=hash_secret(secret), revoked=False).first()

@@ -1,4 +1,5 @@
-"""``schema/`` and ``docs/``: drf-spectacular's OpenAPI views when the project set it up,
+"""``schema/`` and ``docs/``: drf-spectacular's OpenAPI views when the project set it up
+(authenticated unless ``FEATUREFLAGS["PUBLIC_API_SCHEMA"]`` opens them),
 else an answer naming the settings to add (never an ImportError at startup or a 500)."""
 
 from __future__ import annotations
@@ -7,6 +8,8 @@ from django.apps import apps
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
 from rest_framework.settings import api_settings
+
+from .permissions import SchemaAccess
 
 SCHEMA_CLASS = "drf_spectacular.openapi.AutoSchema"
 
@@ -37,7 +40,7 @@ def schema_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return _not_configured(missing)
     from drf_spectacular.views import SpectacularAPIView  # optional: imported once configured
 
-    return SpectacularAPIView.as_view()(request, *args, **kwargs)
+    return SpectacularAPIView.as_view(permission_classes=[SchemaAccess])(request, *args, **kwargs)
 
 
 def docs_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -46,4 +49,6 @@ def docs_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         return _not_configured(missing)
     from drf_spectacular.views import SpectacularSwaggerView
 
-    return SpectacularSwaggerView.as_view(url_name="featureflags_api:schema")(request, *args, **kwargs)
+    return SpectacularSwaggerView.as_view(url_name="featureflags_api:schema", permission_classes=[SchemaAccess])(
+        request, *args, **kwargs
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from featureflags.models import Bucketing, FlagKind
+from featureflags.services import MAX_INT
 
 
 class ConstraintSerializer(serializers.Serializer):
@@ -21,7 +22,7 @@ class ConstraintSerializer(serializers.Serializer):
 
 class VariantSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    weight = serializers.IntegerField(min_value=0, required=False)
+    weight = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False)
 
 
 class PrerequisiteSerializer(serializers.Serializer):
@@ -45,24 +46,29 @@ class FlagFieldsSerializer(serializers.Serializer):
     variants = VariantSerializer(many=True, required=False)
     pinned_variants = serializers.DictField(child=serializers.CharField(max_length=100), required=False)
     prerequisites = PrerequisiteSerializer(many=True, required=False)
-    error_threshold = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    error_window_seconds = serializers.IntegerField(min_value=1, required=False)
+    error_threshold = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False, allow_null=True)
+    error_window_seconds = serializers.IntegerField(min_value=1, max_value=MAX_INT, required=False)
     performance_baseline = serializers.FloatField(min_value=0, required=False, allow_null=True)
-    performance_threshold = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    performance_threshold = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False, allow_null=True)
     description = serializers.CharField(required=False, allow_blank=True)
     owner = serializers.CharField(max_length=200, required=False, allow_blank=True)
     tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     kind = serializers.ChoiceField(choices=FlagKind.choices, required=False)
-    expected_lifetime_days = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    expected_lifetime_days = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False, allow_null=True)
     metadata = serializers.DictField(required=False)
+    client_side = serializers.BooleanField(required=False, help_text="Shown to browsers by the client endpoint.")
 
 
 class FlagCreateSerializer(FlagFieldsSerializer):
-    key = serializers.RegexField(r"^[A-Za-z0-9_.\-]{1,100}$", max_length=100)
+    key = serializers.RegexField(
+        r"^(?!\.+$)[A-Za-z0-9_.\-]{1,100}$", max_length=100, help_text="Not only dots: a URL cannot name those."
+    )
 
 
 class FlagUpdateSerializer(FlagFieldsSerializer):
-    version = serializers.IntegerField(min_value=1, help_text="The version you read; a stale one gets 409.")
+    version = serializers.IntegerField(
+        min_value=1, max_value=MAX_INT, help_text="The version you read; a stale one gets 409."
+    )
 
 
 class FlagSerializer(FlagCreateSerializer):
@@ -81,11 +87,14 @@ class UsersWriteSerializer(serializers.Serializer):
 class ListFieldWriteSerializer(serializers.Serializer):
     """``{"version": n, "<field>": [...]}`` for the rules, variants and constraints endpoints."""
 
-    version = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1, max_value=MAX_INT)
 
 
 class ContextSerializer(serializers.Serializer):
     user_id = serializers.CharField(max_length=255, required=False, allow_null=True)
+    user_hash = serializers.CharField(
+        max_length=128, required=False, allow_null=True, help_text="Secure mode: needed with an evaluate-scope key."
+    )
     anonymous_id = serializers.CharField(max_length=255, required=False, allow_null=True)
     environment = serializers.CharField(max_length=100, required=False, allow_null=True)
     attributes = serializers.DictField(required=False)
@@ -105,7 +114,7 @@ class EvaluateSerializer(serializers.Serializer):
 class DecisionSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
     variant = serializers.CharField(allow_null=True)
-    reason = serializers.CharField()
+    reason = serializers.CharField(required=False, help_text="Only for server-side callers (read or write scope).")
 
 
 class EvaluateResponseSerializer(serializers.Serializer):

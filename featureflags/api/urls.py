@@ -16,6 +16,7 @@ urlpatterns = [
     path("flags/client", client.ClientFlagsView.as_view(), name="client"),
     path("flags/audit", views.AuditView.as_view(), name="audit"),
     path("flags/<str:key>/", views.FlagDetailView.as_view(), name="flag-detail"),
+    path("flags/<str:key>/restore/", views.FlagRestoreView.as_view(), name="flag-restore"),
     path("flags/<str:key>/users/", views.FlagUsersView.as_view(), name="flag-users"),
     path("flags/<str:key>/users/remove/", views.FlagUsersRemoveView.as_view(), name="flag-users-remove"),
     path("flags/<str:key>/users/count/", views.FlagUsersCountView.as_view(), name="flag-users-count"),

@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from featureflags import services
@@ -22,11 +23,13 @@ from featureflags.serialization import EDITABLE_FIELDS, flag_state, user_count, 
 from . import serializers as s
 from .base import FlagsAPIView
 from .evaluation import context_from_data, decisions
-from .models import Scope
+from .models import ApiToken, Scope
+from .parsers import CsvIdsParser, IdLines, PlainTextIdsParser
 from .permissions import actor_of
+from .public import client_decisions, public_context
+from .throttling import PUBLIC_THROTTLES, is_public_caller
 
-TEXT_TYPES = ("text/plain", "text/csv")
-MAX_IDS_PER_REQUEST = 1_000_000
+ID_PARSERS = [JSONParser, PlainTextIdsParser, CsvIdsParser, FormParser, MultiPartParser]
 
 
 class Pages(PageNumberPagination):
@@ -79,7 +82,9 @@ def _bool_param(request, name: str) -> bool | None:
 
 
 class FlagListView(FlagsAPIView):
-    """List flags (filter by enabled, kind, tag, owner, search) or create one."""
+    """List flags (filter by enabled, kind, tag, owner, search; ``archived=true``: the archived ones) or create one."""
+
+    actions = {"POST": "create"}
 
     @extend_schema(
         parameters=[
@@ -88,14 +93,16 @@ class FlagListView(FlagsAPIView):
             OpenApiParameter("tag", str),
             OpenApiParameter("owner", str),
             OpenApiParameter("search", str, description="Part of the key or description."),
+            OpenApiParameter("archived", bool, description="The archived (deleted, not yet purged) flags instead."),
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
         ],
         responses=s.FlagSerializer(many=True),
     )
     def get(self, request):
+        archived = _bool_param(request, "archived")
         flags = (
-            with_relations(Flag.objects)
+            with_relations(Flag.all_objects.filter(archived_at__isnull=not archived))
             .annotate(
                 n_users=Count("user_entries", filter=Q(user_entries__excluded=False)),
                 n_excluded=Count("user_entries", filter=Q(user_entries__excluded=True)),
@@ -127,7 +134,9 @@ class FlagListView(FlagsAPIView):
 
 
 class FlagDetailView(FlagsAPIView):
-    """Read, update (naming the version you read: a stale one gets 409) or delete one flag."""
+    """Read, update (naming the version you read: a stale one gets 409) or delete (archive) one flag."""
+
+    actions = {"DELETE": "delete"}
 
     @extend_schema(responses={200: s.FlagSerializer, 404: s.ErrorSerializer})
     def get(self, request, key: str):
@@ -153,10 +162,21 @@ class FlagDetailView(FlagsAPIView):
     )
     def delete(self, request, key: str):
         version = request.query_params.get("version")
-        if version is not None and not version.isdigit():
+        if version is not None and (not version.isdigit() or len(version) > 10):
             raise ValidationError({"version": ["A whole number."]})
         services.delete_flag(key, expected_version=int(version) if version else None, **_write(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FlagRestoreView(FlagsAPIView):
+    """Bring back a deleted (archived) flag with its user lists, switched off."""
+
+    actions = {"POST": "restore"}
+
+    @extend_schema(request=None, responses={200: s.FlagSerializer, 404: s.ErrorSerializer})
+    def post(self, request, key: str):
+        services.restore_flag(key, **_write(request))
+        return Response(_represent(_flag_or_404(key)))
 
 
 class FlagFieldView(FlagsAPIView):
@@ -196,25 +216,13 @@ ConstraintsView = _field_view("constraints", s.ConstraintSerializer(many=True))
 
 def _ids_from_request(request) -> tuple[Iterator[str] | list[str], bool]:
     """The ids of a users write: streamed line by line from a text body, or a JSON list."""
-    if request.content_type.split(";")[0].strip() in TEXT_TYPES:
-        excluded = _bool_param(request, "excluded") or False
-        return _lines(request._request), excluded
-    data = _validated(s.UsersWriteSerializer, request.data, ("users", "excluded"))
+    data = request.data
+    if isinstance(data, IdLines):
+        return iter(data), _bool_param(request, "excluded") or False
+    data = _validated(s.UsersWriteSerializer, data, ("users", "excluded"))
     if "users" not in data:
         raise ValidationError({"users": ["This field is required."]})
     return data["users"], data.get("excluded", False)
-
-
-def _lines(stream) -> Iterator[str]:
-    # Django's request reads its body as a stream: a million ids never sit in memory at once.
-    count = 0
-    for raw in stream:
-        line = raw.decode("utf-8", errors="replace").strip() if isinstance(raw, bytes) else raw.strip()
-        if line:
-            count += 1
-            if count > MAX_IDS_PER_REQUEST:  # raised inside the write's transaction: nothing is kept
-                raise ValidationError({"users": [f"At most {MAX_IDS_PER_REQUEST:,} ids in one request."]})
-            yield line
 
 
 _USERS_PARAMS = [OpenApiParameter("excluded", bool, description="The excluded list instead of the users list.")]
@@ -227,8 +235,11 @@ class FlagUsersView(FlagsAPIView):
     """A flag's user list: paged ids; add (POST), replace (PUT).
 
     Send a JSON body ``{"users": [...], "excluded": false}``, or a ``text/plain``
-    body of one id per line (streamed: up to a million ids in one request).
+    body of one id per line (streamed: up to a million ids in one request, with a token
+    or a session).
     """
+
+    parser_classes = ID_PARSERS
 
     @extend_schema(
         parameters=_USERS_PARAMS + [OpenApiParameter("page", int), OpenApiParameter("page_size", int)],
@@ -262,6 +273,8 @@ class FlagUsersView(FlagsAPIView):
 
 class FlagUsersRemoveView(FlagsAPIView):
     """Remove ids from a flag's list (same bodies as adding)."""
+
+    parser_classes = ID_PARSERS
 
     @extend_schema(request=s.UsersWriteSerializer, parameters=_USERS_PARAMS, responses={200: _USERS_WRITE})
     def post(self, request, key: str):
@@ -323,14 +336,29 @@ class AuditView(FlagsAPIView):
 
 
 class EvaluateView(FlagsAPIView):
-    """Decisions with reasons for server-side callers: flag keys (all when omitted) and a context."""
+    """Decisions for a context: with reasons, for every flag, for server-side callers (read and
+    write tokens, staff); an evaluate-scope key gets client-side flags only, without reasons, for
+    the user its backend signed (``context.user_hash``) and its allowed attributes."""
 
     scope = Scope.EVALUATE
     session_scope = Scope.READ  # a signed-in user asks about themselves through the client endpoint
+    actions = {"POST": "view"}  # staff who may view flags may ask about any context
+    throttle_classes = PUBLIC_THROTTLES
 
     @extend_schema(request=s.EvaluateSerializer, responses={200: s.EvaluateResponseSerializer, 400: s.ErrorSerializer})
     def post(self, request):
         data = _validated(s.EvaluateSerializer, request.data, ("keys", "context"))
-        context = context_from_data(data.get("context"))
+        if isinstance(request.auth, ApiToken) and is_public_caller(request):
+            claimed = data.get("context") or {}
+            context = public_context(
+                request,
+                user_id=claimed.get("user_id"),
+                user_hash=claimed.get("user_hash"),
+                anonymous_id=claimed.get("anonymous_id"),
+                attributes=claimed.get("attributes") or {},
+            )
+            version, flags = client_decisions(data.get("keys"), context)
+            return Response({"version": version, "flags": flags})
+        context = context_from_data({k: v for k, v in (data.get("context") or {}).items() if k != "user_hash"})
         version, results = decisions(data.get("keys"), context)
         return Response({"version": version, "flags": {k: d.as_dict() for k, d in results.items()}})

@@ -101,8 +101,10 @@ def _load_json(path: str):
             return json.load(handle)
     except OSError as error:
         raise CommandError(f"Cannot read {path}: {error}") from error
-    except ValueError as error:
+    except ValueError as error:  # UnicodeDecodeError too: the file is not UTF-8
         raise CommandError(f"{path} is not JSON: {error}") from error
+    except RecursionError:
+        raise CommandError(f"{path} is nested too deeply to be a flag file.") from None
 
 
 def _errors(error: ValidationError) -> str:

@@ -52,7 +52,7 @@ def _handle(command, options) -> None:
         raise CommandError(f"tokens {action} needs a NAME.")
     if action == "create":
         try:
-            token, secret = ApiToken.objects.issue(name, options["scope"], created_by=actor(options))
+            token, secret = ApiToken.objects.issue(name, options["scope"], created_by=actor(options), source="cli")
         except IntegrityError as error:
             raise CommandError(f"A token called {name!r} exists already.") from error
         if options["json"]:
@@ -60,6 +60,6 @@ def _handle(command, options) -> None:
         else:
             command.stdout.write(f"{secret}\n(scope {token.scope}; shown once, store it now)")
         return
-    if not ApiToken.objects.filter(name=name).update(revoked=True):
+    if ApiToken.objects.revoke(name, actor=actor(options), source="cli") is None:
         raise CommandError(f"No token is called {name!r}.")
     command.stdout.write(command.style.SUCCESS(f"Revoked {name}."))

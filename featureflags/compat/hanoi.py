@@ -358,7 +358,15 @@ class RedisBackEnd(_BackEnd):
         from .. import services
         from ..models import Source
 
-        self._write(lambda: services.delete_flag(name, actor=ACTOR, source=Source.HANOI), name)
+        def remove_for_good() -> None:
+            from django.db import transaction
+
+            # hanoi's remove_func is for good (added again, it starts clean): archive, then purge.
+            with transaction.atomic():
+                services.delete_flag(name, actor=ACTOR, source=Source.HANOI)
+                services.purge_flag(name, actor=ACTOR, source=Source.HANOI)
+
+        self._write(remove_for_good, name)
         self._checks.pop(name, None)
         self._redis(lambda pipe: pipe.delete(self.users_key(name), self.rule_key(name), self.func_key(name)))
 

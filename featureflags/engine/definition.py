@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "environments": [],
     "start_at": None,
     "end_at": None,
+    # Exposed to browsers by the client endpoint; per environment with version 2 of the contract.
+    "client_side": False,
 }
 
 
@@ -89,6 +91,8 @@ def validate_definition(definition: Mapping[str, Any]) -> list[DefinitionError]:
         error("key", "A key is 1-100 ASCII letters, digits, '_', '-' or '.'.")
     if not isinstance(definition.get("enabled", False), bool):
         error("enabled", "Must be true or false.")
+    if not isinstance(definition.get("client_side", False), bool):
+        error("client_side", "Must be true or false.")
     percentage = definition.get("percentage", 100)
     if isinstance(percentage, bool) or not isinstance(percentage, int) or not 0 <= percentage <= 100:
         error("percentage", f"Must be a whole number from 0 to 100, not {percentage!r}.")

@@ -29,6 +29,7 @@ class CompiledFlag:
         "_unlisted",
         "basics",
         "bucketing",
+        "client_side",
         "enabled",
         "key",
         "percentage",
@@ -62,6 +63,7 @@ class CompiledFlag:
             unlisted = unlisted_targeting(definition, flag)
         self.basics = basics = FlagBasics(flag)
         self.key: str = basics.key
+        self.client_side: bool = definition.get("client_side") is True  # the client endpoint shows only these
         self.bucketing: str = basics.bucketing
         self.stickiness: str = basics.stickiness
         self.value_type: str = basics.value_type

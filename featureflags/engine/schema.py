@@ -85,6 +85,7 @@ FLAG_FIELDS = frozenset(
         "owner",
         "tags",
         "kind",
+        "client_side",
         "expected_lifetime",
         "metadata",
     )
@@ -501,6 +502,8 @@ def _metadata(definition: Mapping[str, Any], error: Error) -> None:
         error("expected_lifetime", "Must be a whole number of days >= 0.")
     if not isinstance(definition.get("metadata", {}), Mapping):
         error("metadata", "Must be an object.")
+    if not isinstance(definition.get("client_side", False), bool):
+        error("client_side", "Must be true or false.")
 
 
 def _text(value: Any, path: str, error: Error) -> None:

@@ -24,10 +24,12 @@ def _allowed(request: HttpRequest) -> tuple[bool, int]:
         if token is None:
             return False, 401
         return token.allows(Scope.READ), 403
+    from ..permissions import allowed, is_operator
+
     user = request.user
-    if not (user.is_authenticated and user.is_active and user.is_staff):
+    if not is_operator(user):
         return False, 401
-    return user.has_perm("featureflags.view_flag") or user.has_perm("featureflags.change_flag"), 403
+    return allowed(user, "view"), 403
 
 
 @require_GET

@@ -118,14 +118,23 @@ def variant(parser: template.base.Parser, token: template.base.Token) -> Variant
 def feature_flags_json(context: template.Context, *keys: str, element_id: str = "featureflags") -> str:
     """``<script type="application/json" id="featureflags">`` with the evaluated flags for this
     request: ``{"key": {"enabled": true, "variant": "blue"}}``. Only results, never rules or user lists.
-    With no keys, every flag is evaluated.
+    With no keys, every client-side flag is evaluated (the ones the client endpoint shows).
     """
     from ..store import runtime
 
     who = _context_of(context, None)
-    chosen = keys or sorted(runtime.current().flags)
+    chosen = keys or sorted(key for key, flag in runtime.current().flags.items() if flag.client_side)
     data: dict[str, Any] = {}
     for key in chosen:
         decision = evaluate_for(key, who)
         data[key] = {"enabled": decision.enabled, "variant": decision.variant}
     return json_script(data, element_id)
+
+
+@register.simple_tag
+def feature_flags_secure_hash(user_id: Any) -> str:
+    """Secure mode: ``{% feature_flags_secure_hash request.user.pk %}``, the signature a page hands
+    featureflags.js (``userHash``) so that a public key may evaluate that user, and no other."""
+    from ..secure_mode import secure_hash
+
+    return secure_hash(user_id)

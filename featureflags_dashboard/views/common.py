@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -37,3 +38,13 @@ def querystring(request: HttpRequest) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
+
+
+def posted_version(request: HttpRequest) -> int | None:
+    """The ``version`` a form posted (the one the page showed), None if absent; BadRequest (a 400) if not a number."""
+    raw = (request.POST.get("version") or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 10:
+        raise BadRequest(f"version: {raw[:20]!r} is not a version number. Reload the page and try again.")
+    return int(raw)

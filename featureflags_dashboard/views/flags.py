@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from featureflags import permissions as rules
 from featureflags import services
 from featureflags.editing import filter_by_state, place_errors, state_of
 from featureflags.models import AuditEntry, Flag, FlagKind
@@ -19,8 +20,8 @@ from featureflags.store import runtime
 
 from ..changes import changed_fields, diff
 from ..forms import FORMSETS, CreateFlagForm, FlagForm, formset_initial
-from ..permissions import ADD, can_change, can_kill, can_view, staff_required
-from .common import SOURCE, actor, get_flag, page, querystring
+from ..permissions import can_change, can_kill, can_view, staff_required
+from .common import SOURCE, actor, get_flag, page, posted_version, querystring
 
 PER_PAGE = 50
 
@@ -69,7 +70,7 @@ def flag_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required(lambda user: user.has_perm(ADD))
+@staff_required(lambda user: rules.allowed(user, "create"))
 def flag_create(request: HttpRequest) -> HttpResponse:
     form = CreateFlagForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -174,12 +175,10 @@ def flag_switch(request: HttpRequest, key: str) -> HttpResponse:
     turn_on = request.POST.get("enabled") == "1"
     if turn_on and not can_change(request.user):
         raise PermissionDenied("You may use the kill switch but not switch flags on.")
-    version = request.POST.get("version")
+    version = posted_version(request)
     try:
         if turn_on:
-            services.set_enabled(
-                key, True, expected_version=int(version) if version else None, actor=actor(request), source=SOURCE
-            )
+            services.set_enabled(key, True, expected_version=version, actor=actor(request), source=SOURCE)
             messages.success(request, f"{key} is ON.")
         else:
             # The kill switch never waits for a version: off must always win.

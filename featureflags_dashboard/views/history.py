@@ -16,7 +16,7 @@ from featureflags.serialization import EDITABLE_FIELDS
 
 from ..changes import diff
 from ..permissions import can_change, can_view, staff_required
-from .common import SOURCE, actor, get_flag, page
+from .common import SOURCE, actor, get_flag, page, posted_version
 
 PER_PAGE = 25
 
@@ -67,7 +67,7 @@ def history_revert(request: HttpRequest, key: str, entry_id: int) -> HttpRespons
         restored = services.restore_state(
             key,
             entry.after,
-            expected_version=int(request.POST.get("version") or 0),
+            expected_version=posted_version(request) or 0,
             actor=actor(request),
             source=SOURCE,
             note=f"revert to version {entry.after.get('version')} (audit entry {entry.pk})",

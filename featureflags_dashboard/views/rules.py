@@ -13,7 +13,7 @@ from featureflags.editing import state_of
 from featureflags.engine.rules import RuleError, check_pattern, compile_rules
 
 from ..permissions import can_change, can_view, staff_required
-from .common import SOURCE, actor, get_flag, page
+from .common import SOURCE, actor, get_flag, page, posted_version
 
 MAX_TESTED_IDS = 1000
 
@@ -37,7 +37,7 @@ def rule_list(request: HttpRequest, key: str) -> HttpResponse:
             services.update_flag(
                 key,
                 {"rules": new},
-                expected_version=int(request.POST.get("version") or 0),
+                expected_version=posted_version(request) or 0,
                 actor=actor(request),
                 source=SOURCE,
                 action="update_rules",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -37,3 +39,16 @@ def reader(client_for):
 @pytest.fixture
 def evaluator(client_for):
     return client_for("evaluate", "evaluator")
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counts(settings):
+    """Each test counts rate limits in a cache of its own (never the shared Redis)."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "featureflags-rate-limits": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"rate-limits-{uuid.uuid4().hex}",
+        },
+    }
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "RATE_LIMIT_CACHE": "featureflags-rate-limits"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 
-from featureflags import services
+from featureflags import secure_hash, services
 from featureflags.api.models import ApiToken
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,11 +15,12 @@ SCRIPT = "/static/featureflags/featureflags.js"
 
 @pytest.fixture
 def flags():
-    services.create_flag("new_ui", enabled=True, percentage=0)
+    services.create_flag("new_ui", enabled=True, percentage=0, client_side=True)
     services.add_users("new_ui", ["42"])
-    services.create_flag("checkout", enabled=True, variants=["blue", "green"])
+    services.create_flag("checkout", enabled=True, variants=["blue", "green"], client_side=True)
+    services.create_flag("server_only", enabled=True)  # not client-side: the browser never sees it
     _token, secret = ApiToken.objects.issue("browser", "evaluate")
-    return secret
+    return {"key": secret, "hash42": secure_hash("42"), "hash7": secure_hash("7")}
 
 
 def _page(new_context, user=None):
@@ -32,8 +33,8 @@ def _page(new_context, user=None):
 def test_is_enabled_and_variant_with_a_key(new_context, flags):
     page = _page(new_context)
     page.evaluate(
-        "key => { window.flags = featureflags.init({key, context: {user_id: '42'}, refreshInterval: 0}); "
-        "return window.flags.ready; }",
+        "f => { window.flags = featureflags.init({key: f.key, context: {user_id: '42'}, userHash: f.hash42, "
+        "refreshInterval: 0}); return window.flags.ready; }",
         flags,
     )
     assert page.evaluate("flags.isEnabled('new_ui')") is True
@@ -43,8 +44,8 @@ def test_is_enabled_and_variant_with_a_key(new_context, flags):
     assert page.evaluate("flags.variant('new_ui', 'control')") == "control"
     assert page.evaluate("Object.keys(flags.all()).sort()") == ["checkout", "new_ui"]
     other = page.evaluate(
-        "key => { const f = featureflags.init({key, context: {user_id: '7'}, refreshInterval: 0}); "
-        "return f.ready.then(() => f.isEnabled('new_ui')); }",
+        "f => { const c = featureflags.init({key: f.key, context: {user_id: '7'}, userHash: f.hash7, "
+        "refreshInterval: 0}); return c.ready.then(() => c.isEnabled('new_ui')); }",
         flags,
     )
     assert other is False
@@ -55,8 +56,8 @@ def test_refreshes_on_an_interval_and_uses_the_etag(new_context, flags):
     statuses = []
     page.on("response", lambda r: statuses.append(r.status) if "/api/flags/client" in r.url else None)
     page.evaluate(
-        "key => { window.changes = 0; window.flags = featureflags.init({key, context: {user_id: '42'}, "
-        "refreshInterval: 0.2}); flags.onChange(() => window.changes++); return flags.ready; }",
+        "f => { window.changes = 0; window.flags = featureflags.init({key: f.key, context: {user_id: '42'}, "
+        "userHash: f.hash42, refreshInterval: 0.2}); flags.onChange(() => window.changes++); return flags.ready; }",
         flags,
     )
     assert page.evaluate("flags.isEnabled('new_ui')") is True
@@ -80,11 +81,22 @@ def test_session_user_without_a_key(new_context, flags):
 def test_a_failed_refresh_keeps_the_last_results(new_context, flags):
     page = _page(new_context)
     page.evaluate(
-        "key => { window.flags = featureflags.init({key, context: {user_id: '42'}, refreshInterval: 0}); "
-        "return flags.ready; }",
+        "f => { window.flags = featureflags.init({key: f.key, context: {user_id: '42'}, userHash: f.hash42, "
+        "refreshInterval: 0}); return flags.ready; }",
         flags,
     )
     page.route("**/api/flags/client*", lambda route: route.fulfill(status=503, body="down"))
     page.evaluate("flags.refresh()")
     assert page.evaluate("flags.isEnabled('new_ui')") is True
     assert "503" in page.evaluate("String(flags.error)")
+
+
+def test_without_the_signature_the_key_gets_nothing(new_context, flags):
+    page = _page(new_context)
+    page.evaluate(
+        "f => { window.flags = featureflags.init({key: f.key, context: {user_id: '42'}, refreshInterval: 0}); "
+        "return flags.ready; }",
+        flags,
+    )
+    assert page.evaluate("flags.isEnabled('new_ui')") is False
+    assert "403" in page.evaluate("String(flags.error)")

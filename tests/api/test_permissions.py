@@ -88,7 +88,10 @@ def test_session_users_need_staff_and_permissions():
     client.force_login(user)
     assert client.get("/api/flags/").status_code == 403
     assert client.get("/api/flags/client").status_code == 200  # her own decisions
-    assert client.post("/api/flags/evaluate", {"context": {"user_id": "1"}}, format="json").status_code == 403
+    assert (
+        client.post("/api/flags/evaluate", {"context": {"user_id": "1"}}, format="json").status_code == 403
+    )  # others'
+
     user.is_staff = True
     user.save()
     user.user_permissions.add(Permission.objects.get(codename="view_flag"))
@@ -99,8 +102,14 @@ def test_session_users_need_staff_and_permissions():
     user.user_permissions.add(Permission.objects.get(codename="change_flag"))
     client.force_login(User.objects.get(pk=user.pk))
     client.enforce_csrf_checks = False
+    # change_flag alone neither creates nor deletes (issue 15): add_flag and delete_flag do.
+    assert client.post("/api/flags/", {"key": "g"}, format="json").status_code == 403
+    assert client.delete("/api/flags/f/").status_code == 403
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["add_flag", "delete_flag"]))
+    client.force_login(User.objects.get(pk=user.pk))
     response = client.post("/api/flags/", {"key": "g"}, format="json")
     assert response.status_code == 201
+    assert client.delete("/api/flags/g/").status_code == 204
     from featureflags.models import AuditEntry
 
-    assert AuditEntry.objects.get(flag_key="g").actor == "ann"
+    assert AuditEntry.objects.get(flag_key="g", action="create").actor == "ann"

@@ -87,8 +87,11 @@ def test_feature_flags_json_has_results_only(make_flag, request_of):
     data = json.loads(html.split(">", 1)[1].rsplit("</script>", 1)[0])
     assert data == {"new_ui": {"enabled": True, "variant": None}, "exp": {"enabled": True, "variant": "blue"}}
     assert "secret" not in html and "42" not in html
-    everything = render("{% feature_flags_json %}", request_of(7))
-    assert '"new_ui": {"enabled": false' in everything
+    make_flag("shown", client_side=True, percentage=0)
+    everything = json.loads(
+        render("{% feature_flags_json %}", request_of(7)).split(">", 1)[1].rsplit("</script>", 1)[0]
+    )
+    assert everything == {"shown": {"enabled": False, "variant": None}}  # no keys: the client-side flags only
 
 
 def test_override_reaches_the_tag(db, request_of):

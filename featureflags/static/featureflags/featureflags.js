@@ -6,7 +6,9 @@
  *     const flags = featureflags.init({
  *       url: "/api/flags/client",         // the default
  *       key: "ff_...",                    // an evaluate-scoped key; omit to use the session
- *       context: {user_id: "42", region: "US"},  // user_id only counts with a key
+ *       context: {user_id: "42", region: "US"},  // user_id only counts with a key (and userHash);
+ *                                         // other attributes only if in FEATUREFLAGS["CLIENT_ATTRIBUTES"]
+ *       userHash: "{% feature_flags_secure_hash user_id %}",  // secure mode: the backend's signature
  *       refreshInterval: 30,              // seconds; 0 turns refreshing off
  *     });
  *     flags.ready.then(() => {
@@ -19,7 +21,8 @@
  * Answers come from the last fetched results: isEnabled/variant never wait and
  * never throw; before the first answer (or for an unknown flag) they give the
  * fallback. A failed refresh keeps the last results. Refreshes send the last
- * ETag, so an unchanged answer is a 304 with no body.
+ * ETag, so an unchanged answer is a 304 with no body. Only flags marked client-side
+ * are ever answered; the server decides who the user is and what they are (staff, address).
  */
 (function (root) {
   "use strict";
@@ -29,6 +32,7 @@
     this.url = options.url || "/api/flags/client";
     this.key = options.key || null;
     this.context = options.context || {};
+    this.userHash = options.userHash || null;
     this.keys = options.keys || null;
     this.refreshInterval = options.refreshInterval === undefined ? 30 : options.refreshInterval;
     this.values = options.bootstrap || {};
@@ -64,8 +68,9 @@
     };
   };
 
-  FeatureFlags.prototype.setContext = function (context) {
+  FeatureFlags.prototype.setContext = function (context, userHash) {
     this.context = context || {};
+    this.userHash = userHash || null; // a new user_id needs its own signature
     this.etag = null; // another context is another answer
     return this.refresh();
   };
@@ -79,6 +84,7 @@
         params.push(encodeURIComponent(name) + "=" + encodeURIComponent(String(value)));
       }
     });
+    if (this.userHash) params.push("user_hash=" + encodeURIComponent(this.userHash));
     if (this.keys) params.push("keys=" + encodeURIComponent(this.keys.join(",")));
     return this.url + (params.length ? (this.url.indexOf("?") >= 0 ? "&" : "?") + params.join("&") : "");
   };

@@ -64,7 +64,7 @@ def overlay(snapshot: Snapshot) -> Snapshot:
     last = _last_overlay
     if last is not None and last[0] is snapshot and last[1] is forced:
         return last[2]
-    parents = {key for flag in snapshot.flags.values() for key, _variant in flag.prerequisites}
+    parents = {prerequisite[0] for flag in snapshot.flags.values() for prerequisite in flag.prerequisites}
     replaced = [_always(key, decision) for key, decision in forced.items() if key in parents]
     result = snapshot.replace(changed=replaced) if replaced else snapshot
     _last_overlay = (snapshot, forced, result)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.module_loading import import_string
+from django.views.decorators.http import require_safe
 from rest_framework.settings import api_settings
 
 from .permissions import SchemaAccess
@@ -34,6 +35,7 @@ def _not_configured(missing: list[str]) -> HttpResponse:
     return JsonResponse({"error": "not_configured", "detail": detail, "missing": missing}, status=501)
 
 
+@require_safe  # read-only: other methods are 405 before any authentication
 def schema_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     missing = missing_settings()
     if missing:
@@ -43,6 +45,7 @@ def schema_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     return SpectacularAPIView.as_view(permission_classes=[SchemaAccess])(request, *args, **kwargs)
 
 
+@require_safe
 def docs_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
     missing = missing_settings(docs=True)
     if missing:

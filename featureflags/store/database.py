@@ -13,11 +13,15 @@ from typing import Any
 
 from ..engine.idset import COMPACT_THRESHOLD, IdSet, build_id_set
 from ..models import Constraint, Flag, FlagUser, PinnedVariant, Prerequisite, Rule, Variant
+from ..serialization import RULE_FIELDS
 
 LIST_FIELDS = ("users", "excluded_users")
 
 
-SCALARS = ("enabled", "percentage", "stickiness", "salt", "bucketing", "environments", "start_at", "end_at")
+# The evaluated fields kept on the flag row itself (the rest are relations, read below).
+SCALARS = tuple(
+    f for f in RULE_FIELDS if f not in ("rules", "constraints", "variants", "pinned_variants", "prerequisites")
+)
 
 
 def definitions(keys: list[str] | None = None, known: Mapping[str, dict] | None = None) -> dict[str, dict[str, Any]]:

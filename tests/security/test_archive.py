@@ -198,14 +198,18 @@ def test_archive_and_restore_travel_through_redis(redis_flags, redis_url, key_pr
 
     import redis
 
+    from featureflags.store import changes
+    from featureflags.store.redis_mirror import RedisMirror
+
     client = redis.Redis.from_url(redis_url)
     services.create_flag("mirrored", enabled=True, client_side=True)
-    assert json.loads(client.hget(f"{key_prefix}:defs", "mirrored"))["client_side"] is True
+    defs_key = RedisMirror(client, key_prefix, changes.head().deployment).defs_key
+    assert json.loads(client.hget(defs_key, "mirrored"))["client_side"] is True
     services.delete_flag("mirrored")
-    assert client.hget(f"{key_prefix}:defs", "mirrored") is None
+    assert client.hget(defs_key, "mirrored") is None
     assert runtime.current().evaluate("mirrored").reason.value == "UNKNOWN_FLAG"
     services.restore_flag("mirrored")
-    definition = json.loads(client.hget(f"{key_prefix}:defs", "mirrored"))
+    definition = json.loads(client.hget(defs_key, "mirrored"))
     assert (definition["enabled"], definition["client_side"]) == (False, True)
 
 

@@ -177,7 +177,7 @@ def flush(client, prefix: str) -> None:
 def _known_keys():
     from .store import state
 
-    snapshot = state.base.snapshot  # never load one here: this runs in the flusher thread
+    snapshot = state.merged()  # never load one here: this runs in the flusher thread
     return snapshot.flags if snapshot is not None else {}
 
 

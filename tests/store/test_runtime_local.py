@@ -112,7 +112,7 @@ def test_the_thread_catches_up_from_the_change_log(settings):
     write_elsewhere("f", percentage=100)
     assert wait_until(lambda: featureflags.is_enabled("f", "someone"))
     assert runtime.current().version == changes.head().version
-    assert runtime.status()["in_sync"] is True
+    assert wait_until(lambda: runtime.status()["in_sync"])
 
 
 @concurrent_database
@@ -143,7 +143,8 @@ def test_a_database_restored_to_an_older_history_is_reloaded_in_full(settings):
     Flag.objects.filter(key="f").update(enabled=True)
     services.create_flag("g", enabled=True)  # this process serves g: the reconciler must see the rest
     assert wait_until(lambda: featureflags.is_enabled("f"))
-    assert runtime.status()["in_sync"] is True
+    assert featureflags.is_enabled("g") is True
+    assert wait_until(lambda: runtime.status()["in_sync"])  # as of the reconciler's next look
 
 
 def test_no_database_means_no_flags_and_no_exception():

@@ -296,12 +296,20 @@ def main() -> None:
         start = time.perf_counter()
         loaded = load()
         timings.append(time.perf_counter() - start)
+    parsing = []
+    for _ in range(3):
+        gc.disable()  # as the load pauses the collector
+        start = time.perf_counter()
+        [json.loads(text) for text in hgetall.values()]
+        parsing.append(time.perf_counter() - start)
+        gc.enable()
     print(
         f"\n10,000 flags from their Redis form, 3 environments each (one JSON per flag, as HGETALL returns "
         f"them; the deployment's environment compiled): best {min(timings) * 1000:.0f} ms, "
         f"worst {max(timings) * 1000:.0f} ms "
         f"of 3; {load_mib:.1f} MiB ({len(loaded)} flags)"
     )
+    print(f"  of which parsing the 10,000 JSON definitions alone: best {min(parsing) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

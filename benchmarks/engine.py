@@ -271,9 +271,15 @@ def main() -> None:
     id_set_from_bytes(data)
     print(f"  loading it from its Redis form: {(time.perf_counter() - start) * 1000:.1f} ms")
 
+    # The million ids as Python strings are this benchmark's scaffolding, not a worker's: let them go,
+    # or every collection during the load below walks them.
+    del ids
+    gc.collect()
     payload = ten_thousand_flags()
+    hgetall = json.loads(payload)  # what HGETALL returns: key -> one JSON string per flag
+
     def load():
-        definitions = {key: from_json(raw) for key, raw in json.loads(payload).items()}
+        definitions = {key: from_json(raw) for key, raw in hgetall.items()}
         return Snapshot(compile_all(definitions), version=1, environment="production")
 
     loaded, load_mib = measure_memory(load)
@@ -290,12 +296,20 @@ def main() -> None:
         start = time.perf_counter()
         loaded = load()
         timings.append(time.perf_counter() - start)
+    parsing = []
+    for _ in range(3):
+        gc.disable()  # as the load pauses the collector
+        start = time.perf_counter()
+        [json.loads(text) for text in hgetall.values()]
+        parsing.append(time.perf_counter() - start)
+        gc.enable()
     print(
         f"\n10,000 flags from their Redis form, 3 environments each (one JSON per flag, as HGETALL returns "
         f"them; the deployment's environment compiled): best {min(timings) * 1000:.0f} ms, "
         f"worst {max(timings) * 1000:.0f} ms "
         f"of 3; {load_mib:.1f} MiB ({len(loaded)} flags)"
     )
+    print(f"  of which parsing the 10,000 JSON definitions alone: best {min(parsing) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -175,10 +175,12 @@ class CompiledRule:
 
     def __init__(self, rule: Mapping[str, Any], basics: FlagBasics, strict: bool) -> None:
         get = rule.get
-        self.id: str = str(get("id"))
+        rule_id = get("id")
+        self.id: str = rule_id if type(rule_id) is str else str(rule_id)
         self.name: str = get("name") or ""
-        self.segment_keys: tuple[str, ...] = tuple(get("segments") or ())
-        self.constraint_specs: tuple[Mapping[str, Any], ...] = tuple(get("constraints") or ())
+        segments, constraints = get("segments"), get("constraints")
+        self.segment_keys: tuple[str, ...] = tuple(segments) if segments else ()
+        self.constraint_specs: tuple[Mapping[str, Any], ...] = tuple(constraints) if constraints else ()
         # Stored (lenient) definitions compile their constraints on first use: a process loads
         # every flag of every environment at start, and most rules are never asked about.
         self.constraints = compile_conjunction(self.constraint_specs, strict) if strict else None
@@ -190,11 +192,15 @@ class CompiledRule:
         salt = get("salt")
         self.salt_prefix = hashable(salt + ":") if salt else basics.salt_prefix
         self.bucketing = basics.bucketing
-        self.variants = compile_variants(
-            get("variants"), self.salt_prefix, self.stickiness, basics.bucketing, basics.key
+        variants = get("variants")
+        self.variants = (
+            compile_variants(variants, self.salt_prefix, self.stickiness, basics.bucketing, basics.key)
+            if variants
+            else None
         )
         self._compiled = False
-        self.regex_patterns = _regex_only(self)
+        # Only a rule of one constraint at 100 % can be a plain regex rule: most rules stop here.
+        self.regex_patterns = _regex_only(self) if len(self.constraint_specs) == 1 and self.whole >= 100 else None
         # The evaluator's result when this rule decides, built once.
         self.decided = (True, Reason.RULE, self)
         if strict:
@@ -414,17 +420,23 @@ class CompiledTargeting:
         self.targeted = users.contains if self.user_count else None
         pinned = get("pinned_variants")
         self.pinned: Mapping[str, str] = {str(k): v for k, v in pinned.items()} if pinned else _EMPTY
-        self.rules: tuple[CompiledRule, ...] = tuple(CompiledRule(rule, basics, strict) for rule in get("rules") or ())
-        self.steps = _steps(self.rules)
-        self.has_runs = any(step.__class__ is RegexRun for step in self.steps)
+        raw_rules = get("rules")
+        self.rules: tuple[CompiledRule, ...] = (
+            tuple([CompiledRule(rule, basics, strict) for rule in raw_rules]) if raw_rules else ()
+        )
         self.segment_keys = _NO_KEYS
         self.reads_environment = False
+        has_regex = False
         for rule in self.rules:
+            if rule.regex_patterns is not None:
+                has_regex = True
             if rule.segment_keys:
                 self.segment_keys = self.segment_keys.union(rule.segment_keys)
             for spec in rule.constraint_specs:
                 if spec.get("attribute") == "environment":
                     self.reads_environment = True
+        self.has_runs = has_regex
+        self.steps = _steps(self.rules) if has_regex else self.rules
         # The values of pinned variants, by name: the flag's variants first, then each rule's.
         self.value_by_name: Mapping[str, Any] = _EMPTY
         if self.pinned:

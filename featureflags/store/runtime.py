@@ -216,7 +216,7 @@ def _in_transaction() -> Snapshot:
 
 
 def _alive_sentinels(conn: Any, found: state.Layer) -> int:
-    pending = {id(entry[1]) for entry in conn.run_on_commit}
+    pending = state.pending_callbacks(conn)
     return sum(1 for sentinel in found.sentinels if id(sentinel) in pending)
 
 
@@ -264,9 +264,11 @@ def _read_back(found: state.Layer) -> None:
 
 
 def _restage(conn: Any, found: state.Layer) -> None:
-    pending = {id(entry[1]) for entry in conn.run_on_commit}
+    pending = state.pending_callbacks(conn)
     with state.lock:
         found.sentinels = [s for s in found.sentinels if id(s) in pending]
+        if found.own is not None and id(found.own_sentinel) not in pending:
+            found.own = found.own_sentinel = None  # read inside the part that rolled back
         found.unread.update(found.changes)
         found.changes.clear()
 

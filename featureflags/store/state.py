@@ -41,7 +41,7 @@ class Base:
 class Layer:
     """One connection's open transaction: its flag writes (or a whole snapshot read inside it)."""
 
-    __slots__ = ("changes", "connection", "own", "sentinels", "unread")
+    __slots__ = ("changes", "connection", "own", "own_sentinel", "sentinels", "unread")
 
     def __init__(self, connection: Any) -> None:
         self.connection = connection
@@ -49,6 +49,7 @@ class Layer:
         self.changes: dict[str, CompiledFlag | None] = {}
         self.unread: set[str] = set()  # written, not read back yet (read when the transaction reads)
         self.own: Snapshot | None = None  # a snapshot loaded inside the transaction
+        self.own_sentinel: Any = None  # its on_commit callback
 
 
 base = Base()
@@ -153,10 +154,22 @@ def layer(connection: Any, create: bool = False) -> Layer | None:
         found = _layers.get(id(connection))
         if found is not None and found.connection is not connection:
             found = None  # an id reused by another connection object
+        if found is not None and create and not _any_pending(connection, found.sentinels):
+            found = None  # the transaction it belonged to ended (a test's rollback) and this is a new one
         if found is None and create:
             found = _layers[id(connection)] = Layer(connection)
             _update_served()
         return found
+
+
+def pending_callbacks(connection: Any) -> set[int]:
+    """The ids of the on_commit callbacks the connection still holds (gone: rolled back)."""
+    return {id(entry[1]) for entry in getattr(connection, "run_on_commit", ())}
+
+
+def _any_pending(connection: Any, sentinels: list[Any]) -> bool:
+    pending = pending_callbacks(connection)
+    return any(id(sentinel) in pending for sentinel in sentinels)
 
 
 def stage(connection: Any, sentinel: Any, keys: list[str]) -> None:
@@ -183,6 +196,7 @@ def stage_snapshot(connection: Any, sentinel: Any, snapshot: Snapshot) -> None:
         assert found is not None
         found.sentinels.append(sentinel)
         found.own = snapshot
+        found.own_sentinel = sentinel
         _changed()
 
 

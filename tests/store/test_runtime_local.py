@@ -51,6 +51,22 @@ def test_and_is_gone_in_the_next_test():
 
 
 @pytest.mark.django_db
+def test_a_snapshot_reloaded_inside_a_test_is_that_tests_alone():
+    services.create_flag("read_inside", enabled=True)
+    services.create_flag("read_inside_too", enabled=True)
+    runtime.refresh()  # loads inside the test's transaction: its uncommitted rows and head
+    assert featureflags.is_enabled("read_inside") is True
+    assert featureflags.is_enabled("read_inside_too") is True
+
+
+@pytest.mark.django_db
+def test_and_the_next_test_starts_from_the_committed_database():
+    services.create_flag("next", enabled=True)  # written before anything is read in this test
+    assert sorted(runtime.current().flags) == ["next"]
+    assert runtime.current().version == MirrorState.objects.get(pk=1).version
+
+
+@pytest.mark.django_db
 def test_a_write_rolled_back_to_a_savepoint_is_dropped():
     services.create_flag("kept", enabled=True)
     with pytest.raises(RuntimeError), transaction.atomic():

@@ -86,6 +86,7 @@ def refresh() -> Snapshot:
 
 def reset() -> None:
     """Forget the snapshot, stop the thread and close Redis (settings changed, tests)."""
+    _registered.clear()
     sync.stop()
     state.forget()
     link.close()
@@ -276,6 +277,9 @@ def _restage(conn: Any, found: state.Layer) -> None:
 # -- after commit ---------------------------------------------------------------------------
 
 
+_registered: set[str] = set()
+
+
 def _committed(keys: list[str], head: Head) -> None:
     """Publish a committed change and serve it here, before the write returns."""
     if state.base.snapshot is None:
@@ -287,6 +291,9 @@ def _committed(keys: list[str], head: Head) -> None:
     if link.configured() and link.ok is not False:
         try:
             mirror = link.mirror(head.deployment)
+            if head.deployment not in _registered:  # so a process without the database finds it
+                mirror.register(str(connections["default"].settings_dict.get("NAME")))
+                _registered.add(head.deployment)
             if publishing.publish_change(mirror, head.version - 1, head, definitions) == EMPTY:
                 logger.warning("featureflags: Redis holds nothing; publishing every flag")
                 _snapshot, full_head, everything = loading.from_database()

@@ -202,6 +202,7 @@ def reconcile(close: bool = True) -> None:
 
     ``close=False`` when called from a thread that is not ours (its connection is its own)."""
     try:
+        _shared_memory_database_reads()
         db_head = changes.head()
         observed.database_head = db_head
         observed.database_ok = True
@@ -300,6 +301,16 @@ def _write_file() -> None:
         head, definitions = state.base.head, dict(state.base.definitions)
     if lkg.write(head, definitions):
         observed.file_written_at = changed_at
+
+
+def _shared_memory_database_reads() -> None:
+    """SQLite's shared in-memory database (a test run's) locks whole tables between
+    connections: this thread's reads would make the test's writes fail. Read without
+    taking those locks (``read_uncommitted`` applies to shared-cache connections only)."""
+    conn = connections["default"]
+    if conn.vendor == "sqlite" and conn.is_in_memory_db():
+        with conn.cursor() as cursor:
+            cursor.execute("PRAGMA read_uncommitted = 1")
 
 
 def _is_redis_error(exc: BaseException) -> bool:

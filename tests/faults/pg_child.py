@@ -29,14 +29,15 @@ def main() -> None:
     from featureflags.store import runtime
 
     call_command("migrate", verbosity=0)
-    services.create_flag("db_fault", enabled=True, percentage=100, actor="test")
+    services.create_flag("db_fault", enabled=True, percentage=100, client_side=True, actor="test")
     services.add_users("db_fault", ["1", "2", "3"], actor="test")
     runtime.refresh()
     _, seen_key = ApiToken.objects.issue("seen", "evaluate")
     _, unseen_key = ApiToken.objects.issue("unseen", "evaluate")
     api = Client()
+    signed = f"/api/flags/client?user_id=42&user_hash={featureflags.secure_hash('42')}"  # secure mode
     bearer = {"HTTP_AUTHORIZATION": f"Bearer {seen_key}"}
-    api_before = api.get("/api/flags/client?user_id=42", **bearer).status_code
+    api_before = api.get(signed, **bearer).status_code
     before = {
         "audit": AuditEntry.objects.count(),
         "users": FlagUser.objects.count(),
@@ -50,9 +51,9 @@ def main() -> None:
     client = Client()
     for _ in range(5):
         result["pages"].append(client.get("/").status_code)
-    answer = api.get("/api/flags/client?user_id=42", **bearer)
+    answer = api.get(signed, **bearer)
     result["api_seen"] = {"before": api_before, "status": answer.status_code, "body": answer.json()}
-    answer = api.get("/api/flags/client?user_id=42", HTTP_AUTHORIZATION=f"Bearer {unseen_key}")
+    answer = api.get(signed, HTTP_AUTHORIZATION=f"Bearer {unseen_key}")
     result["api_unseen"] = {"status": answer.status_code, "body": answer.json(), "retry": answer.get("Retry-After")}
     deadline = time.monotonic() + 5  # the sync thread notices within MAX_STALENESS (1 s here)
     while featureflags.status()["database_ok"] is not False and time.monotonic() < deadline:

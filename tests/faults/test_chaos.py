@@ -21,6 +21,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest
 
 STALENESS = 0.3
 SCHEDULING_ALLOWANCE = 1.5
+# "Both down at start" times a whole new process (Python and Django start-up) before its first
+# answer; what it proves is that this first answer is the file's, asserted in the scenario.
+STARTUP_ALLOWANCE = 10.0
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +55,7 @@ def world(shared_database, settings):
 def test_every_observer_converges_to_the_database(world, name, scenario):
     bound = 2 * STALENESS + SCHEDULING_ALLOWANCE
     seconds = scenario(world, bound)
-    print(f"{name}: converged in {seconds * 1000:.0f} ms (bound {bound * 1000:.0f} ms)")
-    assert seconds <= bound
+    allowed = bound + (STARTUP_ALLOWANCE if scenario is chaos.both_down_at_start else 0)
+    print(f"{name}: converged in {seconds * 1000:.0f} ms (bound {allowed * 1000:.0f} ms)")
+    assert seconds <= allowed
     assert chaos.converge(world, bound) < bound  # and stays converged

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from rest_framework.exceptions import PermissionDenied
 
 from featureflags import secure_mode
@@ -21,6 +22,8 @@ from featureflags.conf import flag_settings
 from featureflags.context import context_from_request
 from featureflags.engine import Context
 from featureflags.store import runtime
+
+from .models import ApiToken
 
 # Never taken from a browser, whatever CLIENT_ATTRIBUTES says.
 PROTECTED_ATTRIBUTES = frozenset(
@@ -56,7 +59,7 @@ def public_context(
     attributes: Mapping[str, Any] | None = None,
 ) -> Context:
     """The context a public caller is evaluated in; PermissionDenied for an unsigned ``user_id``."""
-    server = context_from_request(request._request)  # the session's user, the address, CONTEXT's attributes
+    server = context_from_request(_as_the_server_knows_it(request))  # the user, the address, CONTEXT's attributes
     if server.user_id is None and user_id not in (None, ""):
         # No session: the key may name a user only with the backend's signature of that id.
         if user_hash in (None, ""):
@@ -73,6 +76,27 @@ def public_context(
         attributes={**allowed_attributes(attributes or {}, server.attributes), **server.attributes},
         environment=server.environment,
     )
+
+
+class _KeyCaller:
+    """The request of a caller that presented a key: nobody is signed in (DRF put the token's own
+    user on the request), and the middleware's context, with the anonymous id it minted for this
+    one request, is not the visitor's (the page's own id, from its cookie or its parameter, is)."""
+
+    user = AnonymousUser()
+
+    def __init__(self, request: Any) -> None:
+        self._request = request
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_featureflags"):
+            raise AttributeError(name)
+        return getattr(self._request, name)
+
+
+def _as_the_server_knows_it(request) -> Any:
+    django_request = request._request
+    return _KeyCaller(django_request) if isinstance(request.auth, ApiToken) else django_request
 
 
 def client_decisions(keys: Iterable[str] | None, context: Context) -> tuple[int, dict[str, dict[str, Any]]]:

@@ -248,7 +248,14 @@ def _stage(conn: Any, keys: list[str], head: Head) -> None:
         if conn.in_atomic_block:
             return  # a test running on_commit callbacks by hand: the layer serves the change
         state.drop(conn)
-        _committed(keys, head)
+        try:
+            _committed(keys, head)
+        except Exception:  # committed all the same: the write must not fail, and this process must catch up
+            logger.exception("featureflags: could not serve the committed change of %s here yet", keys)
+            try:
+                sync.wake()  # the reconciler reads the database's log (now, when there is no thread)
+            except Exception:
+                logger.exception("featureflags: could not reconcile after the change of %s", keys)
 
     transaction.on_commit(committed, using=_alias())
     state.stage(conn, committed, keys)  # read back only if the transaction reads flags before it ends

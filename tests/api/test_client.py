@@ -276,3 +276,36 @@ def test_server_side_tokens_are_not_rate_limited(reader, settings):
     settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "RATE_LIMIT_PER_KEY": "1/min", "RATE_LIMIT_PER_ADDRESS": "1/min"}
     codes = [reader.post("/api/flags/evaluate", {"keys": ["new_ui"]}, format="json").status_code for _ in range(3)]
     assert codes == [200, 200, 200]
+
+
+# A key is not a person: what the server knows of a key's caller is only the request itself.
+
+
+def test_a_key_caller_is_not_signed_in(evaluator):
+    members = [{"attribute": "is_authenticated", "operator": "IN", "values": ["true"]}]
+    services.create_flag("members", enabled=True, client_side=True, constraints=members)
+    assert evaluator.get("/api/flags/client?keys=members").json()["flags"]["members"]["enabled"] is False
+    assert evaluator.get(f"/api/flags/client?{signed('42')}&keys=members").json()["flags"]["members"] == {
+        "enabled": False,
+        "variant": None,
+    }
+
+
+def test_secure_mode_holds_whatever_the_user_id_attribute(evaluator, settings):
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "USER_ID_ATTRIBUTE": "username"}
+    assert evaluator.get("/api/flags/client?user_id=bob").status_code == 403  # no signature
+    body = evaluator.get(f"/api/flags/client?{signed('42')}&keys=new_ui").json()
+    assert body["flags"]["new_ui"]["enabled"] is True  # 42 is on new_ui's list
+
+
+def test_the_pages_anonymous_id_is_kept_for_a_key_caller(evaluator):
+    services.create_flag("half", enabled=True, percentage=50, client_side=True)
+    answers = {
+        anonymous_id: [
+            evaluator.get(f"/api/flags/client?anonymous_id={anonymous_id}&keys=half").json()["flags"]["half"]["enabled"]
+            for _ in range(3)
+        ]
+        for anonymous_id in map(str, range(40))
+    }
+    assert all(len(set(seen)) == 1 for seen in answers.values())  # the same visitor, the same answer
+    assert {seen[0] for seen in answers.values()} == {True, False}  # and the id, not chance, decides

@@ -168,3 +168,25 @@ def test_no_database_means_no_flags_and_no_exception():
     assert featureflags.is_enabled("anything", "1") is False
     assert featureflags.evaluate("anything").reason is Reason.UNKNOWN_FLAG
     assert runtime.current().version == -1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kill_whose_read_back_fails_returns_and_is_still_served(monkeypatch):
+    from django.db import DatabaseError
+
+    from featureflags.store import database
+
+    services.create_flag("k", enabled=True)
+    assert featureflags.is_enabled("k") is True
+    real, failures = database.definitions, []
+
+    def failing_once(*args, **kwargs):
+        if not failures:
+            failures.append(1)
+            raise DatabaseError("the connection dropped right after the commit")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(database, "definitions", failing_once)
+    services.kill("k")  # committed: it must not raise
+    assert failures == [1]
+    assert wait_until(lambda: featureflags.is_enabled("k") is False, timeout=3)

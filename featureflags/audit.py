@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 
 HASHED_FIELDS = ("at", "actor", "source", "source_detail", "action", "flag_key", "before", "after", "note")
 # Any constant: the advisory lock that orders audit writers on PostgreSQL (others serialise writes).
@@ -56,9 +56,11 @@ def _fields(entry: Any) -> dict[str, Any]:
 def chained_insert(entry: Any, insert: Callable[[], None]) -> None:
     """Insert ``entry`` as the chain's next link (one writer at a time)."""
     model = type(entry)
-    with transaction.atomic(using=model.objects.db):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+    alias = model.objects.db
+    with transaction.atomic(using=alias):
+        conn = connections[alias]  # the audit table's database, wherever a router puts it
+        if conn.vendor == "postgresql":
+            with conn.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_ID])
         previous = model.objects.order_by("-id").values_list("entry_hash", flat=True).first()
         entry.prev_hash = previous or ""

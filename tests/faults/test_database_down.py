@@ -65,6 +65,7 @@ def test_database_down(cluster):
     assert result["health"]["status"] == 200, result["health"]
     assert result["health"]["body"]["database_ok"] is False
     assert result["health"]["body"]["status"] == "degraded"
+    assert result["health"]["body"]["last_error"] == "database: OperationalError"  # no host, port or user
     assert result["checks_after_writes"] is True
     assert all(status < 500 for status in result["pages"]), result["pages"]
     for write in result["writes"]:

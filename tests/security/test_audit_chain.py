@@ -37,7 +37,9 @@ def test_each_entry_carries_the_hash_of_the_one_before(history):
 
 def test_verify_command_reports_a_holding_chain(history, capsys):
     call_command("flags", "audit", "verify")
-    assert f"{len(history)} entries checked" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"{len(history)} entries checked" in out
+    assert f"Head: {history[-1].entry_hash}" in out  # to keep elsewhere: removing the newest breaks no link
 
 
 def test_token_creation_and_revocation_are_audited():

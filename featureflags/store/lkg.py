@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import tempfile
 from typing import Any
 
@@ -69,6 +70,9 @@ def read() -> tuple[Head, dict[str, dict[str, Any]]] | None:
         return None
     try:
         with open(target) as handle:
+            if not _ours(os.fstat(handle.fileno())):
+                logger.error("featureflags: ignoring %s: another user owns it or may write to it", target)
+                return None
             document = json.load(handle)
         if document.get("format") != FORMAT:
             return None
@@ -79,3 +83,11 @@ def read() -> tuple[Head, dict[str, dict[str, Any]]] | None:
     except (OSError, ValueError, KeyError, LookupError) as exc:
         logger.error("featureflags: the last-known-good file %s is unreadable: %s", target, exc)
         return None
+
+
+def _ours(info: os.stat_result) -> bool:
+    """The default file sits in the shared temporary directory: serve only one this user wrote,
+    that nobody else may write to (mkstemp makes it 0600)."""
+    if not hasattr(os, "getuid"):
+        return True
+    return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)

@@ -142,9 +142,7 @@ def variant_for(key: str, context: Context | None, default: str | None = None) -
     return default if chosen is None else chosen
 
 
-def value(
-    key: str, who: Any = None, default: Any = None, *, environment: str | None = None, **attributes: Any
-) -> Any:
+def value(key: str, who: Any = None, default: Any = None, *, environment: str | None = None, **attributes: Any) -> Any:
     """The typed value of ``key`` served to ``who`` (a string, number, JSON object or, for a boolean
     flag without values, ``True``); ``default`` when the flag is off or unknown. This never raises.
 
@@ -199,7 +197,7 @@ def evaluate_for(key: str, context: Context | None, default: bool = False) -> De
     if overrides.active:
         forced = overrides.lookup(key)
         if forced is not None:
-            return forced
+            return overrides.with_value(key, forced, _snapshot())
     try:
         decision = _snapshot().evaluate(key, context)
     except Exception:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from contextvars import ContextVar, Token
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -54,6 +55,13 @@ def forced_value(key: str, forced: Decision, snapshot: Snapshot | None, default:
         found = flag.variants.values[flag.variants.names.index(forced.variant)]
         return default if found is None else found
     return default
+
+
+def with_value(key: str, forced: Decision, snapshot: Snapshot | None) -> Decision:
+    """``forced`` with the value it serves (:func:`forced_value`), for callers that show decisions."""
+    if forced.value is not None or not forced.enabled:
+        return forced
+    return replace(forced, value=forced_value(key, forced, snapshot, None))
 
 
 def pop(token: Token) -> None:

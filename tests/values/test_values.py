@@ -80,7 +80,10 @@ def test_the_audit_log_records_the_type_and_values():
     ("fields", "field"),
     [
         ({"value_type": "text"}, "value_type"),
-        ({"value_type": "string", "variants": [{"name": "a", "value": "x"}, {"name": "b", "value": 3}]}, "variants.1.value"),
+        (
+            {"value_type": "string", "variants": [{"name": "a", "value": "x"}, {"name": "b", "value": 3}]},
+            "variants.1.value",
+        ),
         ({"value_type": "string", "variants": [{"name": "a"}]}, "variants.0.value"),
         ({"value_type": "number", "variants": [{"name": "a", "value": "3"}]}, "variants.0.value"),
         ({"value_type": "number", "variants": [{"name": "a", "value": True}]}, "variants.0.value"),

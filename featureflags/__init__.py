@@ -5,6 +5,7 @@ import featureflags
 if featureflags.is_enabled("new_ui", request):
     ...
 featureflags.variant("checkout", request.user)
+featureflags.value("checkout_layout", request, default="single_page")
 featureflags.explain("new_ui", 42, region="US").steps
 """
 
@@ -12,6 +13,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 __all__ = ["Context", "Decision", "Reason", "evaluate", "explain", "is_enabled", "monitor", "report_error", "variant"]
+__all__ += ["value"]  # typed values (spec/evaluation.md, version 2)
 __all__ += ["feedback", "track"]  # featureflags.experiments
 __all__ += ["warm_up"]  # featureflags.warmup
 __all__ += ["status"]  # featureflags.store.runtime: propagation, for monitors (see docs/propagation.md)
@@ -20,6 +22,7 @@ __all__ += ["secure_hash"]  # featureflags.secure_mode
 _LAZY = {
     "is_enabled": "featureflags.decisions",
     "variant": "featureflags.decisions",
+    "value": "featureflags.decisions",
     "evaluate": "featureflags.decisions",
     "explain": "featureflags.decisions",
     "Context": "featureflags.engine",

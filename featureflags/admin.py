@@ -301,7 +301,18 @@ class FlagAdmin(RefuseHostileInput, admin.ModelAdmin):
         ),
         (
             _("Targeting"),
-            {"fields": ("user_lists", "environments", "start_at", "end_at", "stickiness", "salt", "bucketing")},
+            {
+                "fields": (
+                    "user_lists",
+                    "environments",
+                    "start_at",
+                    "end_at",
+                    "stickiness",
+                    "salt",
+                    "bucketing",
+                    "value_type",
+                )
+            },
         ),
         (
             _("Guardrails"),

@@ -112,16 +112,13 @@ _constrained: tuple[Any, frozenset[str]] = (None, frozenset())
 
 
 def constrained_attributes() -> frozenset[str]:
-    """Attribute names that some flag's constraint (or stickiness) uses, computed once per snapshot."""
+    """Attribute names that some rule, segment or stickiness setting reads, computed once per snapshot."""
     global _constrained
     snapshot = runtime.current()
     cached_for, names = _constrained
     if cached_for is snapshot:
         return names
-    names = frozenset(
-        [spec["attribute"] for flag in snapshot.flags.values() for spec in flag.constraint_specs]
-        + [flag.stickiness for flag in snapshot.flags.values()]
-    )
+    names = snapshot.constrained_attributes()  # rules' and segments' constraints too (version 2)
     _constrained = (snapshot, names)
     return names
 

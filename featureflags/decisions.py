@@ -142,6 +142,44 @@ def variant_for(key: str, context: Context | None, default: str | None = None) -
     return default if chosen is None else chosen
 
 
+def value(key: str, who: Any = None, default: Any = None, *, environment: str | None = None, **attributes: Any) -> Any:
+    """The typed value of ``key`` served to ``who`` (a string, number, JSON object or, for a boolean
+    flag without values, ``True``); ``default`` when the flag is off or unknown. This never raises.
+
+    >>> value("checkout_layout", request, default="single_page")
+    """
+    if isinstance(who, HttpRequest) and not attributes and environment is None:
+        context = who.__dict__.get("_featureflags_context")  # the middleware's
+    else:
+        context = None
+    if context is None:
+        try:
+            context = build_context(who, environment, attributes)
+        except Exception:
+            logger.exception("featureflags: cannot build a context for %r", key)
+            return default
+    return value_for(key, context, default)
+
+
+def value_for(key: str, context: Context | None, default: Any = None) -> Any:
+    """:func:`value` for a context already built (template tags, the client endpoint)."""
+    try:
+        snapshot = _snapshot()
+        if overrides.active:
+            forced = overrides.lookup(key)
+            if forced is not None:
+                return overrides.forced_value(key, forced, snapshot, default)
+        decision = snapshot.evaluate(key, context)
+    except Exception:
+        logger.exception("featureflags: evaluating %r failed", key)
+        return default
+    if usage.active:
+        usage.record(key, decision.enabled)
+    if decision.variant is not None and exposures.active:
+        exposures.record(key, decision.variant, exposures.unit_of(context))
+    return decision.value if decision.enabled and decision.value is not None else default
+
+
 def evaluate(
     key: str, who: Any = None, *, default: bool = False, environment: str | None = None, **attributes: Any
 ) -> Decision:
@@ -159,7 +197,7 @@ def evaluate_for(key: str, context: Context | None, default: bool = False) -> De
     if overrides.active:
         forced = overrides.lookup(key)
         if forced is not None:
-            return forced
+            return overrides.with_value(key, forced, _snapshot())
     try:
         decision = _snapshot().evaluate(key, context)
     except Exception:

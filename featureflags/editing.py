@@ -69,7 +69,11 @@ def rows_state(field: str, rows: list[forms.Form]) -> Any:
     if field == "rules":
         return [d["pattern"] for d in data]
     if field == "variants":
-        return [{"name": d["name"], "weight": d["weight"]} for d in data]
+        # A value only when given (None: a boolean flag's variant without one), as the stored state has it.
+        return [
+            {"name": d["name"], "weight": d["weight"], **({} if d.get("value") is None else {"value": d["value"]})}
+            for d in data
+        ]
     if field == "constraints":
         return [
             {

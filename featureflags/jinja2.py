@@ -8,6 +8,7 @@
     {% if is_enabled("new_ui") %}new{% endif %}
     {% if is_enabled("beta", user) %}...{% endif %}
     {{ variant("pricing") }}
+    {{ feature_value("checkout_layout", default="single_page") }}
 
 Without a second argument the request's context is used (``request`` in the
 template context, else the current context the middleware set).
@@ -21,7 +22,7 @@ from jinja2 import pass_context
 from jinja2.ext import Extension
 
 from .context import build_context, context_from_request, current_context
-from .decisions import is_enabled_for, variant_for
+from .decisions import is_enabled_for, value_for, variant_for
 from .engine import Context
 
 _NO_ONE = object()
@@ -54,12 +55,21 @@ def variant(template_context: Any, key: str, who: Any = _NO_ONE, default: str | 
         return default
 
 
+@pass_context
+def feature_value(template_context: Any, key: str, who: Any = _NO_ONE, default: Any = None) -> Any:
+    """``feature_value("key", default=...)``: the typed value served, else ``default``."""
+    try:
+        return value_for(key, _context_of(template_context, who), default)
+    except Exception:
+        return default
+
+
 class FeatureFlagsExtension(Extension):
-    """Adds the globals ``is_enabled`` and ``variant`` to a Jinja2 environment."""
+    """Adds the globals ``is_enabled``, ``variant`` and ``feature_value`` to a Jinja2 environment."""
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
-        environment.globals.update(is_enabled=is_enabled, variant=variant)
+        environment.globals.update(is_enabled=is_enabled, variant=variant, feature_value=feature_value)
 
 
 def environment(**options: Any) -> Any:

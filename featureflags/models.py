@@ -23,6 +23,15 @@ class Bucketing(models.TextChoices):
     CRC32_INV = "crc32_inv", _("crc32, hanoi 0.0.4's inverted percentage (legacy cohorts)")
 
 
+class ValueType(models.TextChoices):
+    """The type of a flag's variant values (``spec/evaluation.md``)."""
+
+    BOOLEAN = "boolean", _("Boolean")
+    STRING = "string", _("String")
+    NUMBER = "number", _("Number")
+    JSON = "json", _("JSON")
+
+
 class LiveFlagManager(models.Manager):
     """``Flag.objects``: flags not archived. Archived ones are in ``Flag.all_objects``."""
 
@@ -37,6 +46,12 @@ class Flag(models.Model):
     stickiness = models.CharField(max_length=100, default="default")
     salt = models.CharField(max_length=100, blank=True, help_text=_("Defaults to the key."))
     bucketing = models.CharField(max_length=10, choices=Bucketing.choices, default=Bucketing.MURMUR3)
+    value_type = models.CharField(
+        max_length=10,
+        choices=ValueType.choices,
+        default=ValueType.BOOLEAN,
+        help_text=_("The type of the variants' values; a boolean flag needs none."),
+    )
     environments = models.JSONField(default=list, blank=True)
     start_at = models.DateTimeField(null=True, blank=True)
     end_at = models.DateTimeField(null=True, blank=True)
@@ -128,6 +143,8 @@ class Variant(models.Model):
     flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="variants")
     name = models.CharField(max_length=100)
     weight = models.PositiveIntegerField(default=1)
+    # Of the flag's value_type; None (SQL NULL) when it has none (a boolean flag may omit it).
+    value = models.JSONField(null=True, blank=True)
     position = models.PositiveIntegerField(default=0)
 
     class Meta:

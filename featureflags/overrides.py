@@ -10,7 +10,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from contextvars import ContextVar, Token
+from dataclasses import replace
 from types import MappingProxyType
+from typing import Any
 
 from . import id_checks
 from .engine import CompiledFlag, Decision, Reason, Snapshot
@@ -28,15 +30,38 @@ def lookup(key: str) -> Decision | None:
     return _overrides.get().get(key)
 
 
-def push(key: str, enabled: bool, variant: str | None = None) -> Token:
-    """Force ``key`` (``enabled``, ``variant``) until :func:`pop` with the returned token."""
+def push(key: str, enabled: bool, variant: str | None = None, value: Any = None) -> Token:
+    """Force ``key`` (``enabled``, ``variant``, ``value``) until :func:`pop` with the returned token."""
     global active
-    forced = Decision(bool(enabled), variant if enabled else None, Reason.OVERRIDE)
+    forced = Decision(bool(enabled), variant if enabled else None, Reason.OVERRIDE, value if enabled else None)
     token = _overrides.set(MappingProxyType({**_overrides.get(), key: forced}))
     with _lock:
         active += 1
     id_checks.forget()  # the fast path of is_enabled(key, "42") knows no overrides
     return token
+
+
+def forced_value(key: str, forced: Decision, snapshot: Snapshot | None, default: Any) -> Any:
+    """The value an override serves: its own, else the forced variant's value in the real flag,
+    else ``True`` for an "on" boolean (or unknown) flag without a variant; ``default`` otherwise."""
+    if not forced.enabled:
+        return default
+    if forced.value is not None:
+        return forced.value
+    flag = None if snapshot is None else snapshot.flags.get(key)
+    if (flag is None or flag.value_type == "boolean") and forced.variant is None:
+        return True
+    if flag is not None and flag.variants is not None and forced.variant in flag.variants.names:
+        found = flag.variants.values[flag.variants.names.index(forced.variant)]
+        return default if found is None else found
+    return default
+
+
+def with_value(key: str, forced: Decision, snapshot: Snapshot | None) -> Decision:
+    """``forced`` with the value it serves (:func:`forced_value`), for callers that show decisions."""
+    if forced.value is not None or not forced.enabled:
+        return forced
+    return replace(forced, value=forced_value(key, forced, snapshot, None))
 
 
 def pop(token: Token) -> None:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -21,8 +22,8 @@ def override_flags() -> Iterator[Callable[..., None]]:
 
     entered: list[override_flag] = []
 
-    def force(key: str, active: bool = True, variant: str | None = None) -> None:
-        manager = override_flag(key, active=active, variant=variant)
+    def force(key: str, active: bool = True, variant: str | None = None, value: Any = None) -> None:
+        manager = override_flag(key, active=active, variant=variant, value=value)
         manager.__enter__()
         entered.append(manager)
 

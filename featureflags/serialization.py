@@ -17,6 +17,7 @@ RULE_FIELDS = (
     "stickiness",
     "salt",
     "bucketing",
+    "value_type",
     "environments",
     "start_at",
     "end_at",
@@ -72,13 +73,18 @@ def flag_state(flag: Flag) -> dict[str, Any]:
         }
         for c in flag.constraints.all()
     ]
-    state["variants"] = [{"name": v.name, "weight": v.weight} for v in flag.variants.all()]
+    state["variants"] = [variant_state(v.name, v.weight, v.value) for v in flag.variants.all()]
     state["pinned_variants"] = {p.user_id: p.variant for p in flag.pinned_variants.all()}
     state["prerequisites"] = [
         {"key": p.parent.key, **({"variant": p.variant} if p.variant else {})} for p in flag.prerequisites.all()
     ]
     state["version"] = flag.version
     return state
+
+
+def variant_state(name: str, weight: int, value: Any) -> dict[str, Any]:
+    """A variant as plain data: ``value`` only when it has one (a boolean flag's may not)."""
+    return {"name": name, "weight": weight} if value is None else {"name": name, "weight": weight, "value": value}
 
 
 def user_ids(flag: Flag, excluded: bool = False) -> Iterable[str]:

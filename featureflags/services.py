@@ -490,12 +490,17 @@ def _normalise(fields: Mapping[str, Any]) -> dict[str, Any]:
         out["variants"] = [
             {"name": v, "weight": 1}
             if isinstance(v, str)
-            else {**v, "weight": _as_int(v.get("weight", 1))}
+            else {**_without_empty_value(v), "weight": _as_int(v.get("weight", 1))}
             if isinstance(v, Mapping)
             else v  # refused by validation, naming the field
             for v in out["variants"]
         ]
     return out
+
+
+def _without_empty_value(variant: Mapping[str, Any]) -> dict[str, Any]:
+    # No value and a null one mean the same (the stored state omits it), so an edit compares equal.
+    return {k: v for k, v in variant.items() if k != "value" or v is not None}
 
 
 def _as_int(value: Any) -> Any:
@@ -590,7 +595,8 @@ def _validate_metadata(state: Mapping[str, Any], errors: dict[str, list[str]]) -
 def _write_state(flag: Flag, state: Mapping[str, Any], only: set[str] | None = None) -> None:
     fields = set(EDITABLE_FIELDS) if only is None else only
     for name in fields & set(
-        META_FIELDS + ("enabled", "percentage", "stickiness", "salt", "bucketing", "environments", "client_side")
+        META_FIELDS
+        + ("enabled", "percentage", "stickiness", "salt", "bucketing", "value_type", "environments", "client_side")
     ):
         setattr(flag, name, state[name])
     for name in fields & {"start_at", "end_at"}:
@@ -620,7 +626,7 @@ def _write_state(flag: Flag, state: Mapping[str, Any], only: set[str] | None = N
         flag.variants.all().delete()
         Variant.objects.bulk_create(
             [
-                Variant(flag=flag, name=v["name"], weight=v.get("weight", 1), position=i)
+                Variant(flag=flag, name=v["name"], weight=v.get("weight", 1), value=v.get("value"), position=i)
                 for i, v in enumerate(state["variants"])
             ]
         )

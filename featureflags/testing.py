@@ -10,6 +10,8 @@
         with override_flag("checkout", active=True, variant="blue"):
             ...
 
+    @override_flag("checkout_layout", active=True, value="two_step")  # featureflags.value()
+
 Every entry point (``is_enabled``, ``request.flags``, template tags, decorators,
 the hanoi facade) sees the override, with ``Reason.OVERRIDE``; flags that do not
 exist can be overridden too. Overrides belong to the thread or asyncio task that
@@ -35,14 +37,15 @@ class override_flag(ContextDecorator):  # lower case, like Django's override_set
     ...     assert featureflags.is_enabled("new_ui", 42)
     """
 
-    def __init__(self, key: str, active: bool = True, variant: str | None = None) -> None:
+    def __init__(self, key: str, active: bool = True, variant: str | None = None, value: Any = None) -> None:
         self.key = key
         self.active = active
         self.variant = variant
+        self.value = value  # what featureflags.value() serves (else the variant's value in the real flag)
         self._tokens: list[Any] = []
 
     def __enter__(self) -> override_flag:
-        self._tokens.append(overrides.push(self.key, self.active, self.variant))
+        self._tokens.append(overrides.push(self.key, self.active, self.variant, self.value))
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -50,7 +53,7 @@ class override_flag(ContextDecorator):  # lower case, like Django's override_set
 
     def _recreate_cm(self) -> override_flag:
         # A fresh instance per decorated call: calls in parallel threads keep their own tokens.
-        return type(self)(self.key, self.active, self.variant)
+        return type(self)(self.key, self.active, self.variant, self.value)
 
     def __call__(self, func: Any) -> Any:
         if inspect.isclass(func):

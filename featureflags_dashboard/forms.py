@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from featureflags.editing import kept_rows, rows_state, split_words
 from featureflags.engine.constraints import OPERATORS
-from featureflags.models import Bucketing, FlagKind
+from featureflags.models import Bucketing, FlagKind, ValueType
 from featureflags.serialization import EDITABLE_FIELDS
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
@@ -47,6 +47,11 @@ class FlagForm(forms.Form):
     )
     salt = forms.CharField(max_length=100, required=False, help_text="Empty: the flag key.")
     bucketing = forms.ChoiceField(choices=Bucketing.choices)
+    value_type = forms.ChoiceField(
+        choices=ValueType.choices,
+        label="Value type",
+        help_text="What each variant serves through featureflags.value(): boolean needs no values.",
+    )
     environments = forms.CharField(
         required=False, help_text="Comma-separated environment names; empty means every environment."
     )
@@ -134,6 +139,12 @@ class FlagForm(forms.Form):
 class VariantForm(forms.Form):
     name = forms.CharField(max_length=100)
     weight = forms.IntegerField(min_value=0, max_value=100)
+    value = forms.CharField(
+        required=False,
+        strip=False,
+        label="Value",
+        help_text="Of the value type: text for a string, 2.5 for a number, JSON for json; empty for boolean.",
+    )
 
 
 class BaseVariantFormSet(forms.BaseFormSet):
@@ -145,7 +156,28 @@ class BaseVariantFormSet(forms.BaseFormSet):
             raise ValidationError(f"The weights add up to {sum(weights)}; they must add up to 100.")
 
     def state(self) -> list[dict[str, Any]]:
-        return rows_state("variants", kept_rows(self))
+        value_type = self.data.get("value_type") or "boolean"  # the flag form's field, in the same POST
+        return [_typed(row, value_type) for row in rows_state("variants", kept_rows(self))]
+
+
+def _typed(variant: dict[str, Any], value_type: str) -> dict[str, Any]:
+    """A row's typed text as the value: a string flag's as written, others' as JSON (text that is not
+    JSON stays text, so the service's message names the field); empty means none."""
+    raw = variant.pop("value", "")
+    if raw == "":
+        return variant
+    if value_type == "string":
+        return {**variant, "value": raw}
+    try:
+        return {**variant, "value": json.loads(raw)}
+    except ValueError:
+        return {**variant, "value": raw}
+
+
+def _value_text(value: Any, value_type: str) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) and value_type == "string" else json.dumps(value)
 
 
 class ConstraintForm(forms.Form):
@@ -180,7 +212,10 @@ FORMSETS = {"variants": VariantFormSet, "constraints": ConstraintFormSet, "prere
 
 def formset_initial(state: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return {
-        "variants": [dict(v) for v in state.get("variants", [])],
+        "variants": [
+            {**v, "value": _value_text(v.get("value"), state.get("value_type", "boolean"))}
+            for v in state.get("variants", [])
+        ],
         "constraints": [
             {**c, "values": ", ".join(str(v) for v in c.get("values", []))} for c in state.get("constraints", [])
         ],

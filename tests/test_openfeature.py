@@ -63,3 +63,77 @@ def test_context_mapping():
     assert ctx == Context("42", {"region": "US"}, anonymous_id="a1", environment="qa")
     assert to_context(EvaluationContext()) is None
     assert to_context(None) is None
+
+
+@pytest.fixture
+def typed(client):
+    layouts = [{"name": "single", "weight": 1, "value": "single_page"}, {"name": "two", "weight": 1, "value": "two"}]
+    services.create_flag("layout", enabled=True, value_type="string", variants=layouts, pinned_variants={"7": "two"})
+    sizes = [{"name": "small", "weight": 1, "value": 10}, {"name": "ratio", "weight": 1, "value": 0.25}]
+    services.create_flag("size", enabled=True, value_type="number", variants=sizes, pinned_variants={"7": "small"})
+    services.update_flag("size", {"pinned_variants": {"7": "small", "8": "ratio"}})
+    theme = [{"name": "dark", "weight": 1, "value": {"bg": "#000"}}, {"name": "word", "weight": 1, "value": "x"}]
+    services.create_flag(
+        "theme", enabled=True, value_type="json", variants=theme, pinned_variants={"7": "dark", "8": "word"}
+    )
+    services.create_flag(
+        "by_rule",
+        enabled=True,
+        value_type="string",
+        variants=[{"name": "us", "weight": 1, "value": "dollars"}],
+        constraints=[{"attribute": "region", "operator": "IN", "values": ["US"]}],
+    )
+    runtime.refresh()
+    return client
+
+
+def test_strings_resolve_from_values(typed):
+    details = typed.get_string_details("layout", "default", EvaluationContext("7"))
+    assert (details.value, details.variant, details.error_code) == ("two", "two", None)
+    assert details.flag_metadata["featureflags_reason"] == "DEFAULT"
+    services.set_enabled("layout", False)
+    runtime.refresh()
+    off = typed.get_string_details("layout", "default", EvaluationContext("7"))
+    assert (off.value, off.reason, off.variant) == ("default", OFReason.DISABLED, None)
+
+
+def test_numbers_resolve_as_integers_and_floats(typed):
+    assert typed.get_integer_details("size", 1, EvaluationContext("7")).value == 10
+    assert typed.get_float_details("size", 1.0, EvaluationContext("7")).value == 10.0
+    assert typed.get_float_details("size", 1.0, EvaluationContext("8")).value == 0.25
+    fraction = typed.get_integer_details("size", 1, EvaluationContext("8"))
+    assert (fraction.value, fraction.error_code) == (1, ErrorCode.TYPE_MISMATCH)  # 0.25 is no integer
+
+
+def test_objects_resolve_from_json_values(typed):
+    details = typed.get_object_details("theme", {}, EvaluationContext("7"))
+    assert details.value == {"bg": "#000"} and details.variant == "dark"
+    scalar = typed.get_object_details("theme", {"a": 1}, EvaluationContext("8"))
+    assert (scalar.value, scalar.error_code) == ({"a": 1}, ErrorCode.TYPE_MISMATCH)
+
+
+def test_the_rule_id_is_in_the_metadata(typed):
+    details = typed.get_string_details("by_rule", "none", EvaluationContext("1", {"region": "US"}))
+    assert details.value == "dollars"
+    assert details.flag_metadata == {"featureflags_reason": "RULE", "enabled": True, "rule": "rollout"}
+    miss = typed.get_string_details("by_rule", "none", EvaluationContext("1", {"region": "FR"}))
+    assert (miss.value, miss.reason, miss.error_code) == ("none", OFReason.DEFAULT, None)
+
+
+@pytest.mark.parametrize(
+    ("method", "key", "default"),
+    [
+        ("get_boolean_details", "layout", False),
+        ("get_integer_details", "layout", 3),
+        ("get_float_details", "theme", 0.5),
+        ("get_object_details", "size", {}),
+        ("get_string_details", "size", "s"),
+        ("get_string_details", "half", "control"),  # a boolean flag without variants has no string
+        ("get_integer_details", "new_ui", 5),
+    ],
+)
+def test_a_type_other_than_the_flags_is_a_type_mismatch(typed, method, key, default):
+    details = getattr(typed, method)(key, default, EvaluationContext("7"))
+    assert details.value == default
+    assert details.error_code == ErrorCode.TYPE_MISMATCH
+    assert details.reason == OFReason.ERROR

@@ -41,7 +41,7 @@ PROTECTED_ATTRIBUTES = frozenset(
         "language",
     }
 )
-OFF = {"enabled": False, "variant": None}
+OFF = {"enabled": False, "variant": None, "value": None}
 
 
 def allowed_attributes(claimed: Mapping[str, Any], server: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,7 +100,7 @@ def _as_the_server_knows_it(request) -> Any:
 
 
 def client_decisions(keys: Iterable[str] | None, context: Context) -> tuple[int, dict[str, dict[str, Any]]]:
-    """The snapshot's version and ``{key: {"enabled", "variant"}}`` for client-side flags only."""
+    """The snapshot's version and ``{key: {"enabled", "variant", "value"}}`` for client-side flags only."""
     snapshot = runtime.current()
     visible = {key for key, flag in snapshot.flags.items() if flag.client_side}
     wanted = sorted(visible) if keys is None else list(dict.fromkeys(keys))
@@ -108,7 +108,7 @@ def client_decisions(keys: Iterable[str] | None, context: Context) -> tuple[int,
     for key in wanted:
         if key in visible:
             decision = snapshot.evaluate(key, context)
-            results[key] = {"enabled": decision.enabled, "variant": decision.variant}
+            results[key] = {"enabled": decision.enabled, "variant": decision.variant, "value": decision.value}
         else:
             results[key] = dict(OFF)
     return snapshot.version, results

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from featureflags.models import Bucketing, FlagKind
+from featureflags.models import Bucketing, FlagKind, ValueType
 from featureflags.services import MAX_INT
 
 
@@ -23,6 +23,9 @@ class ConstraintSerializer(serializers.Serializer):
 class VariantSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     weight = serializers.IntegerField(min_value=0, max_value=MAX_INT, required=False)
+    value = serializers.JSONField(
+        required=False, allow_null=True, help_text="Of the flag's value_type; may be omitted for a boolean flag."
+    )
 
 
 class PrerequisiteSerializer(serializers.Serializer):
@@ -38,6 +41,7 @@ class FlagFieldsSerializer(serializers.Serializer):
     stickiness = serializers.CharField(max_length=100, required=False)
     salt = serializers.CharField(max_length=100, required=False, allow_blank=True)
     bucketing = serializers.ChoiceField(choices=Bucketing.choices, required=False)
+    value_type = serializers.ChoiceField(choices=ValueType.choices, required=False)
     environments = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
     start_at = serializers.DateTimeField(required=False, allow_null=True)
     end_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -114,7 +118,11 @@ class EvaluateSerializer(serializers.Serializer):
 class DecisionSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
     variant = serializers.CharField(allow_null=True)
+    value = serializers.JSONField(allow_null=True, help_text="The variant's typed value; null when off.")
     reason = serializers.CharField(required=False, help_text="Only for server-side callers (read or write scope).")
+    rule = serializers.CharField(
+        required=False, allow_null=True, help_text="The deciding rule's id; only for server-side callers."
+    )
 
 
 class EvaluateResponseSerializer(serializers.Serializer):
@@ -125,6 +133,7 @@ class EvaluateResponseSerializer(serializers.Serializer):
 class ClientFlagSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
     variant = serializers.CharField(allow_null=True)
+    value = serializers.JSONField(allow_null=True)
 
 
 class AuditEntrySerializer(serializers.Serializer):

@@ -361,4 +361,5 @@ class EvaluateView(FlagsAPIView):
             return Response({"version": version, "flags": flags})
         context = context_from_data({k: v for k, v in (data.get("context") or {}).items() if k != "user_hash"})
         version, results = decisions(data.get("keys"), context)
-        return Response({"version": version, "flags": {k: d.as_dict() for k, d in results.items()}})
+        flags = {k: d.as_dict(with_value=True) for k, d in results.items()}  # with the value and the rule's id
+        return Response({"version": version, "flags": flags})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.core.management.base import CommandError
 
 from featureflags.models import Flag
@@ -28,4 +30,10 @@ def handle(command, options) -> None:
         print_json(command, state)
         return
     for name, value in state.items():
+        if name == "variants" and value:
+            command.stdout.write(f"{name:<24} {len(value)}")
+            for variant in value:  # each with its weight and typed value, as JSON
+                shown = f" = {json.dumps(variant['value'])}" if "value" in variant else ""
+                command.stdout.write(f"  {variant['name']} (weight {variant['weight']}){shown}")
+            continue
         command.stdout.write(f"{name:<24} {value}")

@@ -28,6 +28,7 @@ from .limits import (
     MAX_VARIANTS,
 )
 from .rules import RuleError, check_pattern
+from .values import VALUE_TYPES, value_problem
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,100}$")
 BUCKETING = ("murmur3", "crc32", "crc32_inv")
@@ -51,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "end_at": None,
     # Exposed to browsers by the client endpoint; per environment with version 2 of the contract.
     "client_side": False,
+    "value_type": "boolean",  # the type of the variants' values (engine/values.py)
 }
 
 
@@ -141,7 +143,11 @@ def validate_definition(definition: Mapping[str, Any]) -> list[DefinitionError]:
         error("salt", "Must be a string.")
     if definition.get("bucketing", "murmur3") not in BUCKETING:
         error("bucketing", f"Must be one of {', '.join(BUCKETING)}.")
-    variant_names = _validate_variants(definition.get("variants", []), error)
+    value_type = definition.get("value_type", "boolean")
+    if value_type not in VALUE_TYPES:
+        error("value_type", f"Must be one of {', '.join(VALUE_TYPES)}, not {value_type!r}.")
+        value_type = "json"  # the variants' values are still checked as JSON
+    variant_names = _validate_variants(definition.get("variants", []), value_type, error)
     pinned = definition.get("pinned_variants", {})
     if not isinstance(pinned, Mapping):
         error("pinned_variants", "Must map user ids to variant names.")
@@ -259,7 +265,7 @@ def _is_id_collection(value: Any) -> bool:
     return isinstance(value, Iterable)
 
 
-def _validate_variants(variants: Any, error) -> set[str]:
+def _validate_variants(variants: Any, value_type: str, error) -> set[str]:
     if not isinstance(variants, (list, tuple)):
         error("variants", "Must be a list of {name, weight}.")
         return set()
@@ -283,6 +289,9 @@ def _validate_variants(variants: Any, error) -> set[str]:
             error(f"variants.{index}.weight", f"A weight is a whole number >= 0, not {weight!r}.")
         else:
             total += weight
+        problem = value_problem(variant.get("value"), value_type)
+        if problem:
+            error(f"variants.{index}.value", problem)
     if variants and total <= 0:
         error("variants", "The variant weights must add up to more than 0.")
     return names

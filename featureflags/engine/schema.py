@@ -37,7 +37,6 @@ so nothing valid can fail at evaluation.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -61,14 +60,13 @@ from .limits import (
     MAX_PREREQUISITES,
     MAX_RULES,
     MAX_SEGMENTS_PER_RULE,
-    MAX_VALUE_BYTES,
     MAX_VALUE_LENGTH,
     MAX_VALUES,
     MAX_VARIANTS,
 )
 from .targeting import FlagBasics, compile_segment, compile_targeting
+from .values import VALUE_TYPES, value_problem
 
-VALUE_TYPES = ("boolean", "string", "number", "json")
 FLAG_FIELDS = frozenset(
     (
         "schema",
@@ -423,26 +421,9 @@ def _variants(variants: Any, path: str, value_type: str, bucketing: str, error: 
 
 
 def _value(variant: Mapping[str, Any], path: str, value_type: str, error: Error) -> None:
-    if "value" not in variant or variant["value"] is None:
-        if value_type != "boolean":
-            error(path, f"A {value_type} flag's variants need a value.")
-        return
-    value = variant["value"]
-    if value_type == "boolean" and not isinstance(value, bool):
-        error(path, f"Must be true or false, not {value!r}.")
-    elif value_type == "string" and not isinstance(value, str):
-        error(path, f"Must be a string, not {value!r}.")
-    elif value_type == "number" and (
-        isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
-    ):
-        error(path, f"Must be a finite number, not {value!r}.")
-    try:
-        size = len(json.dumps(value, allow_nan=False))
-    except (TypeError, ValueError):
-        error(path, "Must be JSON (objects, lists, strings, finite numbers, booleans, null).")
-        return
-    if size > MAX_VALUE_BYTES:
-        error(path, f"At most {MAX_VALUE_BYTES} bytes as JSON.")
+    problem = value_problem(variant.get("value"), value_type)
+    if problem:
+        error(path, problem)
 
 
 def _prerequisites(prerequisites: Any, key: str, error: Error) -> None:

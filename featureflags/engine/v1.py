@@ -78,8 +78,8 @@ def to_v2(definition: Mapping[str, Any], environments: Iterable[str]) -> dict[st
     flag: dict[str, Any] = {
         "schema": 2,
         "key": definition["key"],
-        "value_type": "boolean",
-        "variants": [{"name": v["name"], "weight": v.get("weight", 1)} for v in get("variants") or ()],
+        "value_type": get("value_type") or "boolean",
+        "variants": [_variant(v) for v in get("variants") or ()],
         "bucketing": get("bucketing") or "murmur3",
         "salt": get("salt") or "",
         "stickiness": get("stickiness") or "default",
@@ -95,6 +95,14 @@ def to_v2(definition: Mapping[str, Any], environments: Iterable[str]) -> dict[st
         if field in definition:
             flag[field] = definition[field]
     return flag
+
+
+def _variant(variant: Mapping[str, Any]) -> dict[str, Any]:
+    """A variant in version 2: its value only when it has one (a boolean flag's may not)."""
+    out = {"name": variant["name"], "weight": variant.get("weight", 1)}
+    if variant.get("value") is not None:
+        out["value"] = variant["value"]
+    return out
 
 
 def unlisted_targeting(definition: Mapping[str, Any], converted: Mapping[str, Any] | None = None) -> dict[str, Any]:

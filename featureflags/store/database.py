@@ -13,7 +13,7 @@ from typing import Any
 
 from ..engine.idset import COMPACT_THRESHOLD, IdSet, build_id_set
 from ..models import Constraint, Flag, FlagUser, PinnedVariant, Prerequisite, Rule, Variant
-from ..serialization import RULE_FIELDS
+from ..serialization import RULE_FIELDS, variant_state
 
 LIST_FIELDS = ("users", "excluded_users")
 
@@ -88,8 +88,8 @@ def _add_relations(by_pk: dict[int, dict[str, Any]], everything: bool) -> None:
                 "case_insensitive": case_insensitive,
             }
         )
-    for flag_id, name, weight in rows(Variant, "name", "weight"):
-        by_pk[flag_id]["variants"].append({"name": name, "weight": weight})
+    for flag_id, name, weight, value in rows(Variant, "name", "weight", "value"):
+        by_pk[flag_id]["variants"].append(variant_state(name, weight, value))
     for flag_id, user_id, variant in rows(PinnedVariant, "user_id", "variant"):
         by_pk[flag_id]["pinned_variants"][user_id] = variant
     for flag_id, parent, variant in rows(Prerequisite, "parent__key", "variant"):

@@ -3,6 +3,7 @@
     {% if_feature "new_ui" %}new{% else %}old{% endif_feature %}
     {% if_feature "beta" for some_user %}...{% endif_feature %}
     {% variant "pricing" as plan %}{{ plan }}
+    {% feature_value "checkout_layout" default "single_page" as layout %}{{ layout }}
     {% feature_flags_json "new_ui" "pricing" %}
 
 Without ``for``, the request's context is used (``request`` in the template
@@ -12,13 +13,14 @@ An unknown flag is off; a tag never raises.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import template
 from django.utils.html import conditional_escape, json_script
 
 from ..context import build_context, context_from_request, current_context
-from ..decisions import evaluate_for, is_enabled_for, variant_for
+from ..decisions import evaluate_for, is_enabled_for, value_for, variant_for
 from ..engine import Context
 
 register = template.Library()
@@ -114,10 +116,53 @@ def variant(parser: template.base.Parser, token: template.base.Token) -> Variant
     return VariantNode(_key(parser, bits[1]), who, target)
 
 
+class FeatureValueNode(template.Node):
+    def __init__(self, key, who, default, target: str | None) -> None:
+        self.key = key
+        self.who = who
+        self.default = default
+        self.target = target
+
+    def render(self, context: template.Context) -> str:
+        default = None if self.default is None else self.default.resolve(context)
+        try:
+            chosen = value_for(_resolve_key(self.key, context), _context_of(context, self.who), default)
+        except Exception:
+            chosen = default
+        if self.target is not None:
+            context[self.target] = chosen
+            return ""
+        if chosen is None:
+            return ""
+        # A string as it is; numbers, booleans and JSON as JSON text (true, 2.5, {"a": 1}).
+        return conditional_escape(chosen if isinstance(chosen, str) else json.dumps(chosen))
+
+
+@register.tag("feature_value")
+def feature_value(parser: template.base.Parser, token: template.base.Token) -> FeatureValueNode:
+    """``{% feature_value "key" [for user] [default value] [as name] %}``: the typed value served
+    (``default``, else empty, when the flag is off or unknown)."""
+    bits = token.split_contents()
+    usage = f'Usage: {{% {bits[0]} "key" [for user] [default value] [as name] %}}'
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError(usage)
+    options: dict[str, str] = {}
+    rest = bits[2:]
+    while rest:
+        if len(rest) < 2 or rest[0] not in ("for", "default", "as") or rest[0] in options:
+            raise template.TemplateSyntaxError(usage)
+        options[rest[0]] = rest[1]
+        rest = rest[2:]
+    who = parser.compile_filter(options["for"]) if "for" in options else None
+    default = parser.compile_filter(options["default"]) if "default" in options else None
+    return FeatureValueNode(_key(parser, bits[1]), who, default, options.get("as"))
+
+
 @register.simple_tag(takes_context=True)
 def feature_flags_json(context: template.Context, *keys: str, element_id: str = "featureflags") -> str:
     """``<script type="application/json" id="featureflags">`` with the evaluated flags for this
-    request: ``{"key": {"enabled": true, "variant": "blue"}}``. Only results, never rules or user lists.
+    request: ``{"key": {"enabled": true, "variant": "blue", "value": "two_step"}}``. Only results,
+    never rules or user lists.
     With no keys, every client-side flag is evaluated (the ones the client endpoint shows).
     """
     from ..store import runtime
@@ -127,7 +172,7 @@ def feature_flags_json(context: template.Context, *keys: str, element_id: str = 
     data: dict[str, Any] = {}
     for key in chosen:
         decision = evaluate_for(key, who)
-        data[key] = {"enabled": decision.enabled, "variant": decision.variant}
+        data[key] = {"enabled": decision.enabled, "variant": decision.variant, "value": decision.value}
     return json_script(data, element_id)
 
 

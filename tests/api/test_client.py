@@ -62,10 +62,10 @@ def test_only_client_side_flags_evaluated_for_the_signed_user(evaluator):
     body = response.json()
     assert set(body) == {"flags", "version"}
     assert set(body["flags"]) == {"new_ui", "checkout", "staff_only", "superuser_only", "office"}
-    assert body["flags"]["new_ui"] == {"enabled": True, "variant": None}  # 42 is on the list
+    assert body["flags"]["new_ui"] == {"enabled": True, "variant": None, "value": True}  # 42 is on the list
     assert body["flags"]["checkout"]["variant"] in ("blue", "green")
     for result in body["flags"].values():
-        assert set(result) == {"enabled", "variant"}
+        assert set(result) == {"enabled", "variant", "value"}
     text = json.dumps(body)
     for secret in ("^staff-", "secret-7", "region", "TARGETED", "percentage", "rules", "users", "ops_kill", "reason"):
         assert secret not in text
@@ -74,9 +74,9 @@ def test_only_client_side_flags_evaluated_for_the_signed_user(evaluator):
 def test_a_flag_not_marked_client_side_reads_as_unknown(evaluator):
     body = evaluator.get(f"/api/flags/client?keys=ops_kill,new_ui,nothing&{signed('42')}").json()
     assert body["flags"] == {
-        "ops_kill": {"enabled": False, "variant": None},  # on for everyone, but not for browsers
-        "new_ui": {"enabled": True, "variant": None},
-        "nothing": {"enabled": False, "variant": None},
+        "ops_kill": {"enabled": False, "variant": None, "value": None},  # on for everyone, but not for browsers
+        "new_ui": {"enabled": True, "variant": None, "value": True},
+        "nothing": {"enabled": False, "variant": None, "value": None},
     }
 
 
@@ -189,6 +189,7 @@ def test_an_archived_flag_leaves_the_answer(evaluator):
     assert evaluator.get(f"/api/flags/client?keys=checkout&{signed('1')}").json()["flags"]["checkout"] == {
         "enabled": False,
         "variant": None,
+        "value": None,
     }
 
 
@@ -220,7 +221,7 @@ def test_evaluate_with_a_public_key_gives_no_reasons_and_only_client_side_flags(
     assert response.status_code == 200
     flags = response.json()["flags"]
     assert "ops_kill" not in flags
-    assert flags["new_ui"] == {"enabled": True, "variant": None}
+    assert flags["new_ui"] == {"enabled": True, "variant": None, "value": True}
     assert flags["staff_only"]["enabled"] is False  # is_staff from a public caller is ignored
     assert "reason" not in response.content.decode()
 

@@ -100,3 +100,23 @@ def test_without_the_signature_the_key_gets_nothing(new_context, flags):
     )
     assert page.evaluate("flags.isEnabled('new_ui')") is False
     assert "403" in page.evaluate("String(flags.error)")
+
+
+def test_value_serves_the_typed_value_of_a_client_side_flag(new_context, flags):
+    layouts = [{"name": "single", "value": "single_page"}, {"name": "two", "value": {"steps": 2}}]
+    services.create_flag("checkout_layout", enabled=True, value_type="json", variants=layouts, client_side=True)
+    services.update_flag("checkout_layout", {"pinned_variants": {"42": "two"}})
+    page = _page(new_context)
+    page.evaluate(
+        "f => { window.flags = featureflags.init({key: f.key, context: {user_id: '42'}, userHash: f.hash42, "
+        "refreshInterval: 0}); return window.flags.ready; }",
+        flags,
+    )
+    assert page.evaluate("flags.value('checkout_layout')") == {"steps": 2}
+    # A copy: changing the answer does not change the next one.
+    assert page.evaluate(
+        "(() => { flags.value('checkout_layout').steps = 9; return flags.value('checkout_layout'); })()"
+    ) == {"steps": 2}
+    assert page.evaluate("flags.value('new_ui', false)") is True  # a boolean flag without values: on
+    assert page.evaluate("flags.value('server_only', 'fallback')") == "fallback"  # never shown to browsers
+    assert page.evaluate("flags.value('missing')") is None

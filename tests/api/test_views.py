@@ -167,7 +167,7 @@ def test_evaluate_for_server_callers(reader, flag):
     response = evaluator.post("/api/flags/evaluate", body, format="json")
     assert response.status_code == 200
     flags = response.json()["flags"]
-    assert flags["new_ui"] == {"enabled": True, "variant": None, "reason": "TARGETED"}
+    assert flags["new_ui"] == {"enabled": True, "variant": None, "reason": "TARGETED", "value": True, "rule": None}
     assert flags["missing"]["reason"] == "UNKNOWN_FLAG"
     everything = evaluator.post("/api/flags/evaluate", {}, format="json").json()["flags"]
     assert everything["new_ui"]["reason"] == "GLOBAL"

@@ -107,3 +107,21 @@ def test_add_users_from_a_file_without_tqdm(flags_cmd, tmp_path, monkeypatch):
     ids.write_text("1\n2\n\n3\n")
     assert "Added 3 id(s)" in flags_cmd("add-users", "new_ui", "--file", str(ids))
     assert sorted(FlagUser.objects.values_list("user_id", flat=True)) == ["1", "2", "3"]
+
+
+def test_create_with_a_value_type_and_show_the_values(flags_cmd):
+    flags_cmd("create", "layout", "--enabled", "--value-type", "string", "--variant", "a=3", "--variant", "b=two step")
+    flag = Flag.objects.get(key="layout")
+    assert flag.value_type == "string"
+    assert [(v.name, v.value) for v in flag.variants.all()] == [("a", "3"), ("b", "two step")]  # text as written
+    shown = flags_cmd("show", "layout")
+    assert "value_type               string" in shown
+    assert '  a (weight 1) = "3"' in shown and '  b (weight 1) = "two step"' in shown
+    flags_cmd("create", "size", "--value-type", "number", "--variant", "s=0.5", "--variant", "l=40")
+    assert json.loads(flags_cmd("show", "size", "--json"))["variants"] == [
+        {"name": "s", "weight": 1, "value": 0.5},
+        {"name": "l", "weight": 1, "value": 40},
+    ]
+    with pytest.raises(CommandError, match=r"variants\.0\.value"):
+        flags_cmd("create", "bad", "--value-type", "number", "--variant", "a=wide")
+    assert not Flag.objects.filter(key="bad").exists()

@@ -33,6 +33,7 @@ def admin_data(flag: Flag | None = None, **overrides):
         "stickiness": "default",
         "salt": "",
         "bucketing": "murmur3",
+        "value_type": flag.value_type if flag else "boolean",
         "error_window_seconds": 300,
         "expected_version": flag.version if flag else "",
     }
@@ -190,3 +191,22 @@ def test_an_editor_with_only_the_flag_permissions_edits_rows(client, db):
     assert client.post(reverse("admin:featureflags_flag_change", args=[flag.pk]), data).status_code == 302
     assert [r.pattern for r in Flag.objects.get(key="f").rules.all()] == ["^7"]
     assert AuditEntry.objects.filter(flag_key="f").first().actor == "ed"
+
+
+def test_the_admin_edits_the_value_type_and_variant_values(admin_client):
+    data = admin_data(
+        key="layout",
+        value_type="string",
+        **{"variants-TOTAL_FORMS": 1, "variants-0-name": "a", "variants-0-weight": 1, "variants-0-value": '"wide"'},
+    )
+    assert admin_client.post(reverse("admin:featureflags_flag_add"), data).status_code == 302
+    flag = Flag.objects.get(key="layout")
+    assert (flag.value_type, flag.variants.get().value) == ("string", "wide")
+    wrong = admin_data(
+        key="sizes",
+        value_type="number",
+        **{"variants-TOTAL_FORMS": 1, "variants-0-name": "a", "variants-0-weight": 1, "variants-0-value": '"wide"'},
+    )
+    response = admin_client.post(reverse("admin:featureflags_flag_add"), wrong)
+    assert response.status_code == 200 and not Flag.objects.filter(key="sizes").exists()
+    assert "finite number" in response.content.decode()

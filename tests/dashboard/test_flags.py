@@ -31,6 +31,7 @@ def form_data(key: str, **overrides):
         "stickiness": state["stickiness"],
         "salt": state["salt"],
         "bucketing": state["bucketing"],
+        "value_type": state["value_type"],
         "environments": ", ".join(state["environments"]),
         "start_at": shown_datetime(state["start_at"]),
         "end_at": shown_datetime(state["end_at"]),
@@ -50,7 +51,8 @@ def form_data(key: str, **overrides):
         data[f"{prefix}-INITIAL_FORMS"] = len(rows)
         for i, row in enumerate(rows):
             for name, value in row.items():
-                data[f"{prefix}-{i}-{name}"] = value
+                typed_text = name == "value" and state["value_type"] != "string"  # as the page shows values
+                data[f"{prefix}-{i}-{name}"] = json.dumps(value) if typed_text else value
     data.update(overrides)
     return data
 
@@ -289,3 +291,29 @@ def test_a_flag_named_like_a_dashboard_page_still_has_its_page(editor_client, ke
     response = editor_client.get(reverse("featureflags_dashboard:detail", args=[key]))
     assert response.status_code == 200 and response.context["flag"].key == key
     assert editor_client.get(f"/flags/checkout_{key}/").status_code == 302
+
+
+def test_variant_values_are_edited_typed_by_the_value_type(editor_client):
+    services.create_flag("f")
+    url = reverse("featureflags_dashboard:detail", args=["f"])
+    rows = {"variants-TOTAL_FORMS": 2, "variants-0-name": "a", "variants-0-weight": 50}
+    rows.update({"variants-1-name": "b", "variants-1-weight": 50})
+    strings = {**rows, "value_type": "string", "variants-0-value": "3", "variants-1-value": "two step"}
+    assert editor_client.post(url, form_data("f", **strings)).status_code == 302
+    flag = Flag.objects.get(key="f")
+    assert flag.value_type == "string"
+    assert [v.value for v in flag.variants.all()] == ["3", "two step"]  # text as typed
+    page = editor_client.get(url).content.decode()
+    assert 'name="variants-1-value" value="two step"' in page and ">Value type<" in page
+    assert editor_client.post(url, form_data("f")).status_code == 302  # unchanged: no new version
+    assert Flag.objects.get(key="f").version == flag.version
+    numbers = {**rows, "value_type": "number", "variants-0-value": "2.5", "variants-1-value": "wide"}
+    response = editor_client.post(url, form_data("f", **numbers))
+    assert response.status_code == 400
+    assert "finite number" in str(response.context["formsets"]["variants"].forms[1].errors)
+    assert Flag.objects.get(key="f").value_type == "string"
+    objects = {**rows, "value_type": "json", "variants-0-value": '{"cols": 2}', "variants-1-value": "[1, 2]"}
+    assert editor_client.post(url, form_data("f", **objects)).status_code == 302
+    assert [v.value for v in Flag.objects.get(key="f").variants.all()] == [{"cols": 2}, [1, 2]]
+    assert editor_client.post(url, form_data("f")).status_code == 302
+    assert Flag.objects.get(key="f").variants.first().value == {"cols": 2}

@@ -102,3 +102,42 @@ def test_parse_errors_name_flag_and_field():
     assert set(raised.value.message_dict) == {"a.colour", "a.users"}
     with pytest.raises(ValidationError, match="Not a featureflags export"):
         parse_export({"new_ui": {}})
+
+
+def test_typed_values_round_trip():
+    variants = [
+        {"name": "single", "weight": 1, "value": {"steps": 1, "labels": ["pay"]}},
+        {"name": "two", "weight": 3, "value": {"steps": 2, "labels": ["address", "pay"]}},
+    ]
+    services.create_flag("layout", enabled=True, value_type="json", variants=variants, pinned_variants={"u1": "two"})
+    numbers = [{"name": "low", "weight": 1, "value": 0.125}, {"name": "high", "weight": 1, "value": 40}]
+    services.create_flag("page_size", enabled=True, percentage=50, value_type="number", variants=numbers)
+    before = [runtime.refresh().evaluate(key, ctx) for key in ("layout", "page_size") for ctx in _contexts()]
+    assert {json.dumps(d.value, sort_keys=True) for d in before if d.enabled} >= {
+        '{"labels": ["pay"], "steps": 1}',
+        "40",
+    }
+    out = io.StringIO()
+    write_export(out)
+    exported = {f["key"]: f for f in json.loads(out.getvalue())["flags"]}
+    assert exported["page_size"]["value_type"] == "number"
+    assert [v["value"] for v in exported["page_size"]["variants"]] == [0.125, 40]
+    for key in ("layout", "page_size"):
+        services.delete_flag(key)
+        services.purge_flag(key)
+    assert load(parse_export(json.loads(out.getvalue()))) == {"layout": "created", "page_size": "created"}
+    after = [runtime.refresh().evaluate(key, ctx) for key in ("layout", "page_size") for ctx in _contexts()]
+    assert after == before
+    assert set(load(parse_export(json.loads(out.getvalue())), dry_run=True).values()) == {"unchanged"}
+
+
+def test_an_import_with_a_value_of_the_wrong_type_names_the_field():
+    data = {
+        "format": "featureflags",
+        "version": 1,
+        "flags": [{"key": "layout", "value_type": "number", "variants": [{"name": "a", "value": "wide"}]}],
+    }
+    with pytest.raises(ValidationError) as raised:
+        load(parse_export(data))
+    assert "layout.variants.0.value" in raised.value.message_dict
+    assert not Flag.objects.filter(key="layout").exists()

@@ -85,13 +85,18 @@ def test_feature_flags_json_has_results_only(make_flag, request_of):
     html = render('{% feature_flags_json "new_ui" "exp" %}', request_of(42))
     assert html.startswith('<script id="featureflags" type="application/json">')
     data = json.loads(html.split(">", 1)[1].rsplit("</script>", 1)[0])
-    assert data == {"new_ui": {"enabled": True, "variant": None}, "exp": {"enabled": True, "variant": "blue"}}
+    assert data == {
+        "new_ui": {"enabled": True, "variant": None, "value": True},
+        "exp": {"enabled": True, "variant": "blue", "value": True},  # a boolean flag's variant without a value
+    }
     assert "secret" not in html and "42" not in html
     make_flag("shown", client_side=True, percentage=0)
     everything = json.loads(
         render("{% feature_flags_json %}", request_of(7)).split(">", 1)[1].rsplit("</script>", 1)[0]
     )
-    assert everything == {"shown": {"enabled": False, "variant": None}}  # no keys: the client-side flags only
+    assert everything == {
+        "shown": {"enabled": False, "variant": None, "value": None}
+    }  # no keys: the client-side flags only
 
 
 def test_override_reaches_the_tag(db, request_of):
@@ -120,3 +125,32 @@ def test_jinja2_environment_factory(make_flag):
 
     make_flag("new_ui")
     assert environment().from_string('{{ is_enabled("new_ui") }}').render() == "True"
+
+
+LAYOUTS = [{"name": "single", "weight": 1, "value": "single_page"}, {"name": "wide", "weight": 1, "value": {"cols": 3}}]
+
+
+def test_feature_value_tag(make_flag, request_of):
+    make_flag("layout", value_type="json", variants=LAYOUTS, pinned_variants={"42": "wide", "7": "single"})
+    assert render('{% feature_value "layout" %}', request_of(7)) == "single_page"
+    assert render('{% feature_value "layout" %}', request_of(42)) == "{&quot;cols&quot;: 3}"  # JSON, escaped
+    assert render('{% feature_value "layout" as l %}[{{ l.cols }}]', request_of(42)) == "[3]"
+    assert render('{% feature_value "layout" for "7" as l %}{{ l }}', request_of(42)) == "single_page"
+    assert render('{% feature_value "nope" default "plain" as l %}{{ l }}', request_of(42)) == "plain"
+    assert render('{% feature_value "nope" %}', request_of(42)) == ""
+    assert render("{% feature_value key default fallback %}", request_of(42), key="nope", fallback="x") == "x"
+
+
+def test_feature_value_tag_syntax_errors():
+    for source in ("{% feature_value %}", '{% feature_value "k" as %}', '{% feature_value "k" with x %}'):
+        with pytest.raises(TemplateSyntaxError):
+            render(source)
+
+
+def test_feature_value_in_jinja2(make_flag, request_of):
+    make_flag("layout", value_type="json", variants=LAYOUTS, pinned_variants={"42": "wide"})
+    from jinja2 import Environment
+
+    env = Environment(extensions=["featureflags.jinja2.FeatureFlagsExtension"])
+    template = env.from_string('{{ feature_value("layout")["cols"] }} {{ feature_value("nope", default="d") }}')
+    assert template.render(request=request_of(42)) == "3 d"

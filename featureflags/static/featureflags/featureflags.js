@@ -14,11 +14,12 @@
  *     flags.ready.then(() => {
  *       if (flags.isEnabled("new_ui")) { ... }
  *       const colour = flags.variant("checkout", "control");
+ *       const layout = flags.value("checkout_layout", "single_page");  // the typed value
  *     });
  *     flags.onChange((values) => { ... });
  *   </script>
  *
- * Answers come from the last fetched results: isEnabled/variant never wait and
+ * Answers come from the last fetched results: isEnabled/variant/value never wait and
  * never throw; before the first answer (or for an unknown flag) they give the
  * fallback. A failed refresh keeps the last results. Refreshes send the last
  * ETag, so an unchanged answer is a 304 with no body. Only flags marked client-side
@@ -53,6 +54,14 @@
     var value = this.values[key];
     var chosen = value && value.enabled ? value.variant : null;
     return chosen === null || chosen === undefined ? (fallback === undefined ? null : fallback) : chosen;
+  };
+
+  FeatureFlags.prototype.value = function (key, fallback) {
+    var answer = this.values[key];
+    var served = answer && answer.enabled ? answer.value : null;
+    if (served === null || served === undefined) return fallback === undefined ? null : fallback;
+    // A copy of an object or list, so a caller's change cannot alter the next answer.
+    return typeof served === "object" ? JSON.parse(JSON.stringify(served)) : served;
   };
 
   FeatureFlags.prototype.all = function () {

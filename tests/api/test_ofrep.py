@@ -57,7 +57,11 @@ def test_variants_are_the_variant_and_the_same_as_the_python_api(reader, flags):
 def test_error_codes_and_statuses(reader, flags):
     missing = post(reader, ONE + "nope", {"targetingKey": "1"})
     assert missing.status_code == 404
-    assert missing.json() == {"key": "nope", "errorCode": "FLAG_NOT_FOUND", "errorDetails": "Flag 'nope' was not found."}
+    assert missing.json() == {
+        "key": "nope",
+        "errorCode": "FLAG_NOT_FOUND",
+        "errorDetails": "Flag 'nope' was not found.",
+    }
     no_key = post(reader, ONE + "new_ui", {"region": "US"})
     assert no_key.status_code == 400 and no_key.json()["errorCode"] == "TARGETING_KEY_MISSING"
     assert no_key.json()["key"] == "new_ui"

@@ -37,7 +37,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 
 from featureflags.context import build_context
-from featureflags.engine import Context, Decision, Reason
+from featureflags.engine import CompiledFlag, Context, Decision, Reason, Snapshot
 from featureflags.store import runtime
 
 from .base import FlagsAPIView
@@ -55,7 +55,7 @@ REASONS: dict[Reason, str] = {
     Reason.PREREQUISITE: "TARGETING_MATCH",
     Reason.EXCLUDED: "TARGETING_MATCH",
     Reason.TARGETED: "TARGETING_MATCH",
-    Reason.RULE: "TARGETING_MATCH",
+    Reason.RULE: "TARGETING_MATCH",  # SPLIT when the rule has a percentage (ofrep_reason)
     Reason.CONSTRAINT: "TARGETING_MATCH",
     Reason.ROLLOUT: "SPLIT",
     Reason.GLOBAL: "STATIC",
@@ -169,10 +169,26 @@ def caller_context(request, claimed: Mapping[str, Any]) -> Context | None:
         raise OfrepError(400, "INVALID_CONTEXT", f"context: {error}") from None
 
 
-def evaluation(key: str, decision: Decision, value_type: str, *, with_metadata: bool) -> dict[str, Any]:
+def ofrep_reason(snapshot: Snapshot, flag: CompiledFlag, decision: Decision, context: Context | None) -> str:
+    """OpenFeature's reason; a rule that let only part of its audience in (a rollout) is a ``SPLIT``."""
+    if decision.reason is Reason.RULE and decision.rule is not None:
+        environment = snapshot.deployment if context is None or context.environment is None else context.environment
+        try:
+            targeting = flag.targeting(environment)
+        except LookupError:
+            targeting = None
+        for rule in targeting.rules if targeting is not None else ():
+            if rule.id == decision.rule and rule.percentage < 100:
+                return "SPLIT"
+    return REASONS.get(decision.reason, "UNKNOWN")
+
+
+def evaluation(
+    key: str, decision: Decision, value_type: str, *, with_metadata: bool, reason: str | None = None
+) -> dict[str, Any]:
     """One flag's OFREP answer: ``key``, ``reason``, ``variant``, ``metadata`` and ``value``
     (absent: the code default)."""
-    result: dict[str, Any] = {"key": key, "reason": REASONS.get(decision.reason, "UNKNOWN")}
+    result: dict[str, Any] = {"key": key, "reason": reason or REASONS.get(decision.reason, "UNKNOWN")}
     if value_type == "boolean":
         result["value"] = decision.enabled
     elif decision.enabled and decision.value is not None:
@@ -241,7 +257,9 @@ class OfrepFlagView(_OfrepView):
         if flag is None or (request._featureflags_public and not flag.client_side):
             raise OfrepError(404, "FLAG_NOT_FOUND", f"Flag {key!r} was not found.", key)
         decision = snapshot.evaluate(key, context)
-        return Response(evaluation(key, decision, flag.value_type, with_metadata=not request._featureflags_public))
+        reason = ofrep_reason(snapshot, flag, decision, context)
+        public = request._featureflags_public
+        return Response(evaluation(key, decision, flag.value_type, with_metadata=not public, reason=reason))
 
 
 class OfrepBulkView(_OfrepView):
@@ -269,7 +287,8 @@ class OfrepBulkView(_OfrepView):
                 continue
             try:
                 decision = snapshot.evaluate(key, context)
-                flags.append(evaluation(key, decision, flag.value_type, with_metadata=not public))
+                reason = ofrep_reason(snapshot, flag, decision, context)
+                flags.append(evaluation(key, decision, flag.value_type, with_metadata=not public, reason=reason))
             except Exception:  # one flag's failure must not cost the others theirs
                 logger.exception("featureflags: OFREP evaluation of %r failed", key)
                 flags.append({"key": key, "errorCode": "GENERAL", "errorDetails": "This flag could not be evaluated."})

@@ -173,3 +173,14 @@ def test_environment_and_anonymous_id_are_fields_not_attributes(reader):
         assert body["value"] is featureflags.is_enabled("anon", {"user_id": "1", "anonymous_id": anonymous})
     bad = post(reader, ONE + "anon", {"targetingKey": "1", "environment": 5})
     assert bad.status_code == 400 and bad.json()["errorCode"] == "INVALID_CONTEXT"
+
+
+def test_a_rollout_is_a_split(reader):
+    services.create_flag("half", enabled=True, percentage=50, actor="test")
+    runtime.refresh()
+    reasons = {}
+    for user in map(str, range(60)):
+        body = post(reader, ONE + "half", {"targetingKey": user}).json()
+        assert body["value"] is featureflags.is_enabled("half", user)
+        reasons[body["value"]] = body["reason"]
+    assert reasons == {True: "SPLIT", False: "DEFAULT"}  # inside the rollout, and left to the fallback

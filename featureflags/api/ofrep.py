@@ -32,6 +32,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
@@ -40,6 +41,7 @@ from featureflags.context import build_context
 from featureflags.engine import CompiledFlag, Context, Decision, Reason, Snapshot
 from featureflags.store import runtime
 
+from .authentication import BearerTokenAuthentication
 from .base import FlagsAPIView
 from .models import Scope
 from .public import public_context
@@ -228,8 +230,21 @@ _SUCCESS = inline_serializer(
 )
 
 
+class ApiKeyHeaderAuthentication(BearerTokenAuthentication):
+    """OFREP's other scheme: the token in ``X-API-Key`` (some providers send only that)."""
+
+    def authenticate(self, request):
+        secret = request.META.get("HTTP_X_API_KEY")
+        if not secret:
+            return None
+        if not secret.isascii() or len(secret) > 200:
+            raise exceptions.AuthenticationFailed("X-API-Key holds one ASCII token.")
+        return self.authenticate_secret(secret.strip())
+
+
 class _OfrepView(FlagsAPIView):
     scope = Scope.EVALUATE  # public keys and sessions get the public answer, see the module's docstring
+    authentication_classes = [BearerTokenAuthentication, ApiKeyHeaderAuthentication, SessionAuthentication]
     throttle_classes = PUBLIC_THROTTLES
     parser_classes = [JSONParser]
 

@@ -184,3 +184,15 @@ def test_a_rollout_is_a_split(reader):
         assert body["value"] is featureflags.is_enabled("half", user)
         reasons[body["value"]] = body["reason"]
     assert reasons == {True: "SPLIT", False: "DEFAULT"}  # inside the rollout, and left to the fallback
+
+
+def test_the_key_may_come_in_x_api_key(flags):
+    from featureflags.api.models import ApiToken
+
+    _token, secret = ApiToken.objects.issue("header-key", "read")
+    client = APIClient()
+    answer = post(client, ONE + "secret_beta", {"targetingKey": "1"}, HTTP_X_API_KEY=secret)
+    assert answer.status_code == 200 and answer.json()["value"] is True
+    assert post(client, ONE + "secret_beta", {"targetingKey": "1"}, HTTP_X_API_KEY="ff_wrong").status_code == 401
+    ApiToken.objects.revoke("header-key")
+    assert post(client, ONE + "secret_beta", {"targetingKey": "1"}, HTTP_X_API_KEY=secret).status_code == 401

@@ -141,19 +141,20 @@ def claimed_context(data: Any, key: str | None = None) -> dict[str, Any]:
     return dict(context)
 
 
-def server_context(claimed: Mapping[str, Any]) -> Context | None:
+def server_context(claimed: Mapping[str, Any], key: str | None = None) -> Context | None:
     """A server-side caller's context: ``targetingKey`` is the user id, the rest as ``is_enabled`` reads it."""
     who = {k: v for k, v in claimed.items() if k not in (_TARGETING_KEY, _USER_HASH)}
     environment = who.get("environment")
     if environment is not None and (not isinstance(environment, str) or len(environment) > MAX_NAME):
-        raise OfrepError(400, "INVALID_CONTEXT", f"context.environment is a name of at most {MAX_NAME} characters.")
+        message = f"context.environment is a name of at most {MAX_NAME} characters."
+        raise OfrepError(400, "INVALID_CONTEXT", message, key)
     return build_context({"user_id": claimed[_TARGETING_KEY], **who})
 
 
-def caller_context(request, claimed: Mapping[str, Any]) -> Context | None:
+def caller_context(request, claimed: Mapping[str, Any], key: str | None = None) -> Context | None:
     """The context of this caller: as claimed for a server token, within the security rules for a public one."""
     if not is_public_caller(request):
-        return server_context(claimed)
+        return server_context(claimed, key)
     signed = claimed.get(_USER_HASH) not in (None, "")
     attributes = {k: v for k, v in claimed.items() if k not in (_TARGETING_KEY, _USER_HASH, "anonymous_id")}
     try:
@@ -168,7 +169,7 @@ def caller_context(request, claimed: Mapping[str, Any]) -> Context | None:
     except exceptions.PermissionDenied:
         raise
     except Exception as error:  # an attribute the context cannot hold
-        raise OfrepError(400, "INVALID_CONTEXT", f"context: {error}") from None
+        raise OfrepError(400, "INVALID_CONTEXT", f"context: {error}", key) from None
 
 
 def ofrep_reason(snapshot: Snapshot, flag: CompiledFlag, decision: Decision, context: Context | None) -> str:
@@ -266,7 +267,7 @@ class OfrepFlagView(_OfrepView):
     )
     def post(self, request, key: str):
         claimed = claimed_context(request.data, key)
-        context = caller_context(request, claimed)
+        context = caller_context(request, claimed, key)
         snapshot = runtime.current()
         flag = snapshot.flags.get(key)
         if flag is None or (request._featureflags_public and not flag.client_side):

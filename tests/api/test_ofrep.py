@@ -172,7 +172,7 @@ def test_environment_and_anonymous_id_are_fields_not_attributes(reader):
         body = post(reader, ONE + "anon", {"targetingKey": "1", "anonymous_id": anonymous}).json()
         assert body["value"] is featureflags.is_enabled("anon", {"user_id": "1", "anonymous_id": anonymous})
     bad = post(reader, ONE + "anon", {"targetingKey": "1", "environment": 5})
-    assert bad.status_code == 400 and bad.json()["errorCode"] == "INVALID_CONTEXT"
+    assert bad.status_code == 400 and bad.json()["errorCode"] == "INVALID_CONTEXT" and bad.json()["key"] == "anon"
 
 
 def test_a_rollout_is_a_split(reader):

@@ -6,7 +6,7 @@ so a flag may be called ``evaluate`` (``flags/evaluate/``) without a clash.
 
 from django.urls import path
 
-from . import client, openapi, views
+from . import client, ofrep, openapi, views
 
 app_name = "featureflags_api"
 
@@ -23,6 +23,9 @@ urlpatterns = [
     path("flags/<str:key>/rules/", views.RulesView.as_view(), name="flag-rules"),
     path("flags/<str:key>/variants/", views.VariantsView.as_view(), name="flag-variants"),
     path("flags/<str:key>/constraints/", views.ConstraintsView.as_view(), name="flag-constraints"),
+    # OpenFeature's remote evaluation protocol: a provider's base URL is this API's root (see ofrep.py).
+    path("ofrep/v1/evaluate/flags", ofrep.OfrepBulkView.as_view(), name="ofrep-bulk"),
+    path("ofrep/v1/evaluate/flags/<str:key>", ofrep.OfrepFlagView.as_view(), name="ofrep-flag"),
     path("schema/", openapi.schema_view, name="schema"),  # drf-spectacular, when set up (see openapi.py)
     path("docs/", openapi.docs_view, name="docs"),
 ]

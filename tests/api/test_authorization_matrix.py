@@ -56,6 +56,9 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     ("api/flags/<str:key>/variants/", "PUT"): CHANGERS,
     ("api/flags/<str:key>/constraints/", "GET"): VIEWERS,
     ("api/flags/<str:key>/constraints/", "PUT"): CHANGERS,
+    # OFREP: public keys and sessions get the public answer (client-side flags), server tokens all flags.
+    ("api/ofrep/v1/evaluate/flags", "POST"): SIGNED_IN | {"token_evaluate", "token_read", "token_write"},
+    ("api/ofrep/v1/evaluate/flags/<str:key>", "POST"): SIGNED_IN | {"token_evaluate", "token_read", "token_write"},
     ("api/schema/", "GET"): VIEWERS,
     ("api/docs/", "GET"): VIEWERS,
     # Plain Django views of featureflags.experiments (not DRF): the CSV export reads experiment data;

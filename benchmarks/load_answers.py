@@ -1,0 +1,69 @@
+"""What the load views must answer, computed apart from the request path they time.
+
+    python -m benchmarks.load_answers COOKIE_VALUE   # prints the page /flags/ must serve
+
+The expected page is computed from a plain mapping context (no middleware, no request),
+so a benchmark that compares it with the page it timed catches a request path that
+answers fast but wrong.
+"""
+
+from __future__ import annotations
+
+import sys
+
+ANONYMOUS_VISITOR = {"is_authenticated": False, "is_staff": False, "is_superuser": False, "user_agent": ""}
+
+
+def expected_page(anonymous_id: str) -> str:
+    """The page ``/flags/`` serves an anonymous visitor known by ``anonymous_id`` (from 127.0.0.1)."""
+    import featureflags
+    from benchmarks.load_urls import FLAG_KEYS, PAGE
+
+    who = {**ANONYMOUS_VISITOR, "anonymous_id": anonymous_id, "ip": "127.0.0.1"}
+    return PAGE.format("".join(f"<li>{key}: {featureflags.is_enabled(key, who)}</li>" for key in FLAG_KEYS))
+
+
+def plain_page() -> str:
+    from benchmarks.load_urls import FLAG_KEYS, PAGE
+
+    return PAGE.format("".join(f"<li>{key}: {False}</li>" for key in FLAG_KEYS))
+
+
+def anonymous_id_of(cookie_value: str) -> str:
+    """The anonymous id a signed cookie value carries; raises when the signature is wrong."""
+    from django.core import signing
+
+    from featureflags.conf import flag_settings
+    from featureflags.context import ANONYMOUS_COOKIE_SALT
+
+    name = flag_settings.ANONYMOUS_COOKIE
+    return signing.get_cookie_signer(salt=name + ANONYMOUS_COOKIE_SALT).unsign(cookie_value)
+
+
+def check_page(path: str, page: str, set_cookie: str | None, returning_id: str | None) -> None:
+    """Stop the run when ``page`` (and the cookie it came with) is not the right answer.
+
+    ``returning_id``: the id of the visitor's cookie; None for a new visitor, who must be
+    given one (the load flags hash the anonymous id)."""
+    if path.startswith("/plain/"):
+        if page != plain_page():
+            raise SystemExit(f"{path} served a wrong page: {page!r}")
+        return
+    if returning_id is None:
+        if set_cookie is None:
+            raise SystemExit(f"{path}: a new visitor was not given the anonymous-id cookie")
+        anonymous_id = anonymous_id_of(set_cookie)
+    else:
+        if set_cookie is not None:
+            raise SystemExit(f"{path}: a returning visitor was given a new cookie")
+        anonymous_id = returning_id
+    wanted = expected_page(anonymous_id)
+    if page != wanted:
+        raise SystemExit(f"{path} answered wrong for {anonymous_id!r}:\n{page}\nwanted:\n{wanted}")
+
+
+if __name__ == "__main__":
+    from benchmarks._django import setup
+
+    setup()
+    print(expected_page(anonymous_id_of(sys.argv[1])))

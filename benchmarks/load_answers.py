@@ -1,6 +1,6 @@
 """What the load views must answer, computed apart from the request path they time.
 
-    python -m benchmarks.load_answers COOKIE_VALUE   # prints the page /flags/ must serve
+    python -m benchmarks.load_answers URL [COOKIE_HEADER]   # asks URL three times, checks each answer
 
 The expected page is computed from a plain mapping context (no middleware, no request),
 so a benchmark that compares it with the page it timed catches a request path that
@@ -31,13 +31,15 @@ def plain_page() -> str:
 
 def anonymous_id_of(cookie_value: str) -> str:
     """The anonymous id a signed cookie value carries; raises when the signature is wrong."""
-    from django.core import signing
+    from django.http import HttpRequest
 
     from featureflags.conf import flag_settings
     from featureflags.context import ANONYMOUS_COOKIE_SALT
 
     name = flag_settings.ANONYMOUS_COOKIE
-    return signing.get_cookie_signer(salt=name + ANONYMOUS_COOKIE_SALT).unsign(cookie_value)
+    request = HttpRequest()  # Django's own reading of a signed cookie, whatever its version's salt
+    request.COOKIES[name] = cookie_value
+    return request.get_signed_cookie(name, salt=ANONYMOUS_COOKIE_SALT)
 
 
 def check_page(path: str, page: str, set_cookie: str | None, returning_id: str | None) -> None:
@@ -62,8 +64,29 @@ def check_page(path: str, page: str, set_cookie: str | None, returning_id: str |
         raise SystemExit(f"{path} answered wrong for {anonymous_id!r}:\n{page}\nwanted:\n{wanted}")
 
 
+def probe_url(url: str, cookie: str) -> None:
+    """Ask a running server ``url`` three times (sending ``cookie``) and check each answer."""
+    import urllib.request
+    from http.cookies import SimpleCookie
+
+    from featureflags.conf import flag_settings
+
+    name = flag_settings.ANONYMOUS_COOKIE
+    sent = SimpleCookie(cookie)
+    returning_id = anonymous_id_of(sent[name].value) if name in sent else None
+    path = urllib.request.urlparse(url).path
+    for _ in range(3):
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Cookie": cookie}), timeout=10) as answer:
+            page = answer.read().decode()
+            given = SimpleCookie("; ".join(h.split(";", 1)[0] for h in answer.headers.get_all("Set-Cookie") or []))
+            vary = answer.headers.get("Vary") or ""
+        check_page(path, page, given[name].value if name in given else None, returning_id)
+        if path.startswith("/flags/") and "Cookie" not in vary:
+            raise SystemExit(f"{path}: a page that depends on the visitor lacks Vary: Cookie")
+
+
 if __name__ == "__main__":
     from benchmarks._django import setup
 
     setup()
-    print(expected_page(anonymous_id_of(sys.argv[1])))
+    probe_url(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "")

@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 
-ROUNDS = 15
+ROUNDS = 40
 COOKIE_NAME = "featureflags_aid"  # checked against the setting in main()
 
 
@@ -105,7 +105,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests")
     args = parser.parse_args()
-    number, rounds = (200, 5) if args.quick else (500, ROUNDS)
+    number, rounds = (100, 5) if args.quick else (100, ROUNDS)
     directory = tempfile.mkdtemp(prefix="ff-request-cost-")
     os.environ.update(
         DJANGO_SETTINGS_MODULE="benchmarks.load_settings",

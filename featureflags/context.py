@@ -153,17 +153,19 @@ def _request_user(request: Any) -> Any:
     user = getattr(request, "user", None)
     if not isinstance(user, LazyObject):
         return user
-    if user._wrapped is empty:
+    wrapped = object.__getattribute__(user, "_wrapped")  # past LazyObject's Python-level __getattribute__
+    if wrapped is empty:
         if _nobody_logged_in(request, user):
             return _NOBODY
         user._setup()
-    return user._wrapped
+        wrapped = object.__getattribute__(user, "_wrapped")
+    return wrapped
 
 
 def _nobody_logged_in(request: Any, user: LazyObject) -> bool:
     """True when Django's AuthenticationMiddleware could only find AnonymousUser: its lazy user is
     untouched and the request has no session (no key). Loading it would cost more than the flags."""
-    setup = user.__dict__.get("_setupfunc")
+    setup = object.__getattribute__(user, "__dict__").get("_setupfunc")
     if getattr(setup, "__module__", None) != "django.contrib.auth.middleware":
         return False  # another middleware's user: it may know someone without a session
     session = request.__dict__.get("session")
@@ -179,9 +181,22 @@ class _Nobody:
 _NOBODY = _Nobody()
 
 
+def request_setting(name: str) -> Any:
+    """``flag_settings.<name>`` for the request path, kept until ``FEATUREFLAGS`` changes
+    (a read through FlagSettings costs about a microsecond; a request reads several)."""
+    try:
+        return _request_settings[name]
+    except KeyError:
+        value = _request_settings[name] = getattr(flag_settings, name)
+        return value
+
+
+_request_settings: dict[str, Any] = {}
+
+
 def read_anonymous_id(request: Any) -> str | None:
     """The visitor's anonymous id from its signed cookie; None when absent or tampered with."""
-    cookie = flag_settings.ANONYMOUS_COOKIE
+    cookie = request_setting("ANONYMOUS_COOKIE")
     raw = getattr(request, "COOKIES", {}).get(cookie) if cookie else None
     if raw is None:
         return None
@@ -222,6 +237,7 @@ def _forget_verified_cookies(*, setting: str, **kwargs: Any) -> None:
     if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "SIGNING_BACKEND", "FEATUREFLAGS"):
         _verified_cookies.clear()
         _cookie_signers.clear()
+        _request_settings.clear()
 
 
 setting_changed.connect(_forget_verified_cookies)
@@ -233,15 +249,15 @@ def _accepted_language(meta: Mapping[str, Any]) -> str | None:
     return first or None
 
 
-def _off_the_loop(build: Any, request: Any) -> Any:
+def _off_the_loop(build: Any, request: Any, *args: Any) -> Any:
     """``build(request)``; inside an event loop (an async view), in a worker thread, because
     reading ``request.user`` may query the database, which Django forbids in async code."""
     if asyncio._get_running_loop() is None:  # the usual sync request; get_running_loop() would raise
-        return build(request)
-    if getattr(request, "_cached_user", None) is not None and flag_settings.CONTEXT is None:
-        return build(request)  # the user is loaded already: no query
+        return build(request, *args)
+    if getattr(request, "_cached_user", None) is not None and request_setting("CONTEXT") is None:
+        return build(request, *args)  # the user is loaded already: no query
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="featureflags-context") as pool:
-        return pool.submit(copy_context().run, build, request).result()
+        return pool.submit(copy_context().run, build, request, *args).result()
 
 
 def _read_user(request: Any) -> tuple[str | None, dict[str, Any]]:
@@ -262,13 +278,16 @@ def _request_attributes(request: Any, user: tuple[str | None, dict[str, Any]]) -
     attributes["ip"] = meta.get("REMOTE_ADDR")
     attributes["user_agent"] = meta.get("HTTP_USER_AGENT", "")
     attributes["language"] = getattr(request, "LANGUAGE_CODE", None) or _accepted_language(meta)
-    hook = flag_settings.CONTEXT
+    hook = request_setting("CONTEXT")
     if hook is not None:
         try:
             attributes.update(hook(request) or {})
         except Exception:
             logger.exception("featureflags: the CONTEXT hook failed")
     return attributes
+
+
+_LAZY_PARTS = frozenset(("user_id", "anonymous_id", "attributes"))
 
 
 class RequestContext(Context):
@@ -291,41 +310,50 @@ class RequestContext(Context):
 
     def __getattr__(self, name: str) -> Any:
         # Called only while a Context slot is still unset: build that part, once.
-        if name == "user_id":
-            value = self._user_part()[0]
-        elif name == "attributes":
-            value = self._build("attributes", lambda r: _request_attributes(r, self._user_part()), {})
-        elif name == "anonymous_id":
-            value = self._build("anonymous_id", lambda r: self._anonymous_id(), None)
-        else:
+        if name not in _LAZY_PARTS:
             raise AttributeError(name)
+        self._read = True
+        origin = self._origin
+        if origin is not None:
+            value = getattr(origin, name)
+        elif name == "user_id":
+            value = self._user_part()[0]
+        elif name == "anonymous_id":
+            value = self._anonymous_id()
+        else:
+            value = self._attributes()
         setattr(self, name, value)
         return value
 
     def _user_part(self) -> tuple[str | None, dict[str, Any]]:
         user = self._user
         if user is None:
-            origin = self._origin
-            if origin is not None:
-                user = origin._user_part()
+            if self._origin is not None:
+                user = self._origin._user_part()
             else:
-                user = self._build("user", _read_user, (None, {"is_authenticated": False}))
+                try:
+                    user = _off_the_loop(_read_user, self._request)
+                except Exception:
+                    logger.exception("featureflags: cannot read the request's user")
+                    user = (None, {"is_authenticated": False})
             self._user = user
         return user
 
-    def _build(self, part: str, build: Any, fallback: Any) -> Any:
-        self._read = True
-        if self._origin is not None and part != "user":
-            return getattr(self._origin, part)
+    def _attributes(self) -> dict[str, Any]:
+        user = self._user_part()
         try:
-            return _off_the_loop(build, self._request)
+            return _off_the_loop(_request_attributes, self._request, user)
         except Exception:
-            logger.exception("featureflags: cannot build the request's %s", part)
-            return fallback
+            logger.exception("featureflags: cannot build the request's attributes")
+            return dict(user[1])
 
     def _anonymous_id(self) -> str | None:
         request = self._request
-        anonymous_id = read_anonymous_id(request)
+        try:
+            anonymous_id = read_anonymous_id(request)
+        except Exception:
+            logger.exception("featureflags: cannot read the anonymous-id cookie")
+            anonymous_id = None
         if anonymous_id is None:
             anonymous_id = request.__dict__.get("_featureflags_new_anonymous_id")
             if anonymous_id is None and self._user_part()[0] is None:

@@ -311,3 +311,34 @@ def test_vary_cookie_is_added_to_an_existing_vary_and_only_when_a_flag_was_check
     assert response["Vary"] == "Accept-Language, Cookie"
     untouched = FeatureFlagsMiddleware(lambda req: HttpResponse("ok"))(_through_django_auth(rf.get("/")))
     assert not untouched.has_header("Vary")
+
+
+def test_the_issued_cookie_is_what_djangos_set_cookie_makes(rf, settings):
+    from http.cookies import SimpleCookie
+
+    from django.http import HttpResponse
+
+    from featureflags.middleware import issued_cookie
+
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "ANONYMOUS_COOKIE_MAX_AGE": 3600}
+    for secure in (False, True):
+        ours = issued_cookie(COOKIE, "0123abcd:1tJb:sig-_x", secure)
+        django = HttpResponse()
+        django.set_cookie(COOKIE, "0123abcd:1tJb:sig-_x", max_age=3600, httponly=True, secure=secure, samesite="Lax")
+        theirs = django.cookies[COOKIE]
+        ours_parsed = SimpleCookie(ours.output(header=""))[COOKIE]
+        theirs_parsed = SimpleCookie(theirs.output(header=""))[COOKIE]
+        for morsel in (ours_parsed, theirs_parsed):
+            morsel["expires"] = ""  # made in the same second or the next: compared apart
+        assert ours_parsed == theirs_parsed and ours_parsed.value == "0123abcd:1tJb:sig-_x"
+        assert ours["httponly"] is True and ours["samesite"] == "Lax" and bool(ours["secure"]) is secure
+        assert ours["max-age"] == 3600 and ours["expires"]
+
+
+def test_an_issued_cookie_changed_afterwards_says_so(rf):
+    from featureflags.middleware import issued_cookie
+
+    morsel = issued_cookie(COOKIE, "abc", False)
+    assert "Domain" not in morsel.output()
+    morsel["domain"] = "example.com"  # as another middleware might
+    assert "Domain=example.com" in morsel.output()

@@ -65,7 +65,7 @@ def user_id_of(user: Any) -> str | None:
     """The id flags know a Django user by (``USER_ID_ATTRIBUTE``); None when anonymous."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    attribute = flag_settings.USER_ID_ATTRIBUTE
+    attribute = request_setting("USER_ID_ATTRIBUTE")
     if callable(attribute):
         value = attribute(user)
     elif "." in attribute:

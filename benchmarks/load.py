@@ -107,6 +107,7 @@ def serve_and_drive(env: dict[str, str], flags: bool, path: str, duration: float
         server = subprocess.Popen(command, cwd=ROOT, env=server_env, start_new_session=True, stderr=log)
         try:
             wait_for_port(port, timeout=60)
+            probe(env, f"http://127.0.0.1:{port}{path}", cookie)
             return drive(f"http://127.0.0.1:{port}{path}", duration, connections, cookie)
         finally:
             stop_server(server)
@@ -114,6 +115,20 @@ def serve_and_drive(env: dict[str, str], flags: bool, path: str, duration: float
             errors = log.read().decode(errors="replace").strip()
             if errors:
                 print(f"gunicorn's log ({path}):\n{errors[-2000:]}", file=sys.stderr)
+
+
+def probe(env: dict[str, str], url: str, cookie: str) -> None:
+    """Check the server's answers (page, cookie, Vary) before timing it: a wrong one stops the run."""
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.load_answers", url, cookie],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"wrong answer from {url}: {done.stderr.strip()[-2000:]}")
 
 
 def drive(url: str, duration: float, connections: int, cookie: str) -> Run:

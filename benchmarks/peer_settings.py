@@ -1,6 +1,6 @@
 """Settings of ``benchmarks.peers``: the demo site plus django-waffle and django-flags.
 
-A throw-away SQLite file, two caches for waffle (locmem and a private Redis given
+A throw-away SQLite file (django-flags' FlagState rows too), two caches for waffle (locmem and a private Redis given
 by ``PEERS_REDIS_URL``), and the product's in-process mirror.
 """
 
@@ -27,7 +27,9 @@ CACHES = {
 }
 WAFFLE_CACHE_NAME = "locmem"
 WAFFLE_CREATE_MISSING_FLAGS = False
-FLAG_SOURCES = ("flags.sources.SettingsFlagsSource",)
+# django-flags reads its flags from the database, as a team editing them at run time does
+# (the benchmark writes each scenario's conditions as FlagState rows before timing it).
+FLAG_SOURCES = ("flags.sources.DatabaseFlagsSource",)
 FLAGS: dict = {}
 FEATUREFLAGS = {**FEATUREFLAGS, "REDIS_URL": None, "SYNC_THREAD": False}  # noqa: F405
 DEBUG = False

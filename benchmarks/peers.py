@@ -62,6 +62,30 @@ class Column:
     compare_to: str  # the product column its ratio is taken against
     checks: dict[str, Callable[[], object] | str] = field(default_factory=dict)
     enter: Callable[[], None] = lambda: None
+    # Run before a scenario is probed and timed (django-flags: that flag's rows in the database).
+    prepare: dict[str, Callable[[], None]] = field(default_factory=dict)
+
+
+# What each scenario must answer for the user it checks; the 50 % rollout's answer is the
+# library's own hashing, so it is on or off (and, for this product, equal by request and by id).
+# hanoi's Redis backend answers 1 for "on" (a SISMEMBER reply): equal to True is what counts.
+EXPECTED: dict[str, Callable[[object], bool]] = {
+    "on for everyone": lambda answer: answer == True,  # noqa: E712
+    "50 % rollout": lambda answer: answer in (True, False),
+    "user in a list of 100": lambda answer: answer == True,  # noqa: E712
+    "user in a list of 10,000": lambda answer: answer == True,  # noqa: E712
+    "regex rule": lambda answer: answer == True,  # noqa: E712
+    "variant": lambda answer: answer in ("a", "b"),
+    "template, one tag": lambda answer: isinstance(answer, str) and answer.strip() == "yes",
+}
+
+
+def probe(column: Column, scenario: str, check: Callable[[], object]) -> None:
+    """A check must give the right answer before it is timed: a wrong one stops the run."""
+    for _ in range(2):  # the first call of a request and the next one alike
+        answer = check()
+        if not EXPECTED[scenario](answer):
+            raise SystemExit(f"{column.name}, {scenario!r}: wrong answer {answer!r}; nothing was timed")
 
 
 # -- data -------------------------------------------------------------------------
@@ -132,54 +156,72 @@ def product_template() -> str | None:
 
 def product_columns(users: list) -> list[Column]:
     import featureflags
-    from featureflags.context import context_from_request
+    from featureflags.middleware import FeatureFlagsMiddleware
 
     info = product_setup(users)
     from featureflags.store import runtime
 
     runtime.refresh()
 
-    def with_context(request):
-        request._featureflags_context = context_from_request(request)  # what the middleware does
-        return request
+    def first_in_request(check: Callable[[object], object], request) -> Callable[[], object]:
+        def timed():
+            FeatureFlagsMiddleware.start(request)  # a new request's lazy context, as the middleware makes it
+            return check(request)
+
+        return timed
 
     plain_user = users[0]
     by_request = Column("this product (request)", "")
     by_id = Column("this product (user id)", "")
-    request = with_context(request_for(plain_user))
+    request = request_for(plain_user)
     uid = str(plain_user.pk)
-    by_request.checks["on for everyone"] = lambda: featureflags.is_enabled("p_on", request)
+    by_request.checks["on for everyone"] = first_in_request(lambda r: featureflags.is_enabled("p_on", r), request)
     by_id.checks["on for everyone"] = lambda: featureflags.is_enabled("p_on", uid)
-    by_request.checks["50 % rollout"] = lambda: featureflags.is_enabled("p_pct", request)
+    by_request.checks["50 % rollout"] = first_in_request(lambda r: featureflags.is_enabled("p_pct", r), request)
     by_id.checks["50 % rollout"] = lambda: featureflags.is_enabled("p_pct", uid)
     for scenario, size in LIST_SIZES.items():
         listed = middle(users, size)
-        list_request, list_id, key = with_context(request_for(listed)), str(listed.pk), f"p_list{size}"
-        by_request.checks[scenario] = lambda k=key, r=list_request: featureflags.is_enabled(k, r)
+        list_request, list_id, key = request_for(listed), str(listed.pk), f"p_list{size}"
+        by_request.checks[scenario] = first_in_request(lambda r, k=key: featureflags.is_enabled(k, r), list_request)
         by_id.checks[scenario] = lambda k=key, i=list_id: featureflags.is_enabled(k, i)
     regex_user = users[REGEX_USER_INDEX]
-    regex_request = with_context(request_for(regex_user))
-    by_request.checks["regex rule"] = lambda: featureflags.is_enabled("p_regex", regex_request)
+    regex_request = request_for(regex_user)
+    by_request.checks["regex rule"] = first_in_request(lambda r: featureflags.is_enabled("p_regex", r), regex_request)
     by_id.checks["regex rule"] = lambda: featureflags.is_enabled("p_regex", info["regex_id"])
-    by_request.checks["variant"] = lambda: featureflags.variant("p_variant", request)
+    by_request.checks["variant"] = first_in_request(lambda r: featureflags.variant("p_variant", r), request)
     by_id.checks["variant"] = lambda: featureflags.variant("p_variant", uid)
     source = product_template()
     by_request.checks["template, one tag"] = (
-        template_check(source, request) if source else "the product's if_feature tag is not in this tree yet"
+        template_check(source, request, fresh=lambda: FeatureFlagsMiddleware.start(request))
+        if source
+        else "the product's if_feature tag is not in this tree yet"
     )
     by_id.checks["template, one tag"] = "templates render with a request"
-    for scenario in ("on for everyone", "regex rule", "user in a list of 10,000"):
-        assert by_request.checks[scenario]() is True, f"the product's {scenario!r} check is wrong"
+    for scenario in ("50 % rollout", "variant"):  # the two entry points hash alike
+        by_request_answer, by_id_answer = by_request.checks[scenario](), by_id.checks[scenario]()
+        if by_request_answer != by_id_answer:
+            raise SystemExit(f"the product's {scenario!r}: {by_request_answer!r} by request, {by_id_answer!r} by id")
+    outsider = request_for(users[-1])  # in no list, not matched by the regex
+    for key in ("p_list100", "p_list10000", "p_regex"):
+        FeatureFlagsMiddleware.start(outsider)
+        if featureflags.is_enabled(key, outsider) is not False:
+            raise SystemExit(f"the product's {key!r} is on for a user it does not target")
     return [by_request, by_id]
 
 
-def template_check(source: str, request) -> Callable[[], object]:
-    """Render the one-tag template; its cost minus a no-tag twin's is reported."""
+def template_check(source: str, request, fresh: Callable[[], object] = lambda: None) -> Callable[[], object]:
+    """Render the one-tag template (after ``fresh()``, which starts a new request); its cost
+    minus a no-tag twin's is reported."""
     from django.template import Context, Template
 
     template = Template(source)
     context = Context({"request": request})
-    return lambda: template.render(context)
+
+    def render() -> str:
+        fresh()
+        return template.render(context)
+
+    return render
 
 
 BASELINE_TEMPLATE = "{% if on %}yes{% endif %}"
@@ -222,7 +264,9 @@ def waffle_column(users: list, cache_name: str, label: str) -> Column:
     column.checks["regex rule"] = "waffle has no pattern rule on user ids"
     column.checks["variant"] = "waffle flags are on/off, no variants"
     column.checks["template, one tag"] = template_check(
-        '{% load waffle_tags %}{% flag "w_on" %}yes{% endflag %}', request
+        '{% load waffle_tags %}{% flag "w_on" %}yes{% endflag %}',
+        request,
+        fresh=lambda: request.__dict__.pop("waffles", None),
     )
     return column
 
@@ -231,44 +275,48 @@ def waffle_column(users: list, cache_name: str, label: str) -> Column:
 
 
 def django_flags_column(users: list) -> Column:
-    from django.conf import settings
+    """django-flags reading its flags from the database (``DatabaseFlagsSource``): before each
+    scenario the database holds that flag's conditions only; each timed check is the first of
+    its request (``request.flag_conditions`` cleared), so it reads them from the database."""
+    from flags.models import FlagState
     from flags.state import flag_enabled
 
-    def flags_for(name: str, conditions: list[dict]) -> Callable[[], object]:
+    def stored(name: str, conditions: list[tuple[str, str]]) -> Callable[[], None]:
+        def prepare() -> None:
+            FlagState.objects.all().delete()
+            FlagState.objects.bulk_create(
+                [FlagState(name=name, condition=c, value=v) for c, v in conditions], batch_size=2000
+            )
+
+        return prepare
+
+    def first_in_request(name: str, req) -> Callable[[], object]:
         def check():
-            settings.FLAGS = {name: conditions}  # only the flag under test
             req.__dict__.pop("flag_conditions", None)
             return flag_enabled(name, request=req)
 
-        req = requests[name]
         return check
 
-    requests = {}
-    column = Column("django-flags (settings)", "this product (request)")
-    requests["f_on"] = request_for(users[0])
-    column.checks["on for everyone"] = flags_for("f_on", [{"condition": "boolean", "value": True}])
+    column = Column("django-flags (database)", "this product (request)")
+    everyone = request_for(users[0])
+    column.checks["on for everyone"] = first_in_request("f_on", everyone)
+    column.prepare["on for everyone"] = stored("f_on", [("boolean", "True")])
     column.checks["50 % rollout"] = "django-flags has no percentage condition"
     for scenario, size in LIST_SIZES.items():
         name = f"f_list{size}"
-        requests[name] = request_for(middle(users, size))
-        conditions = [{"condition": "user", "value": u.username} for u in users[:size]]
-        column.checks[scenario] = flags_for(name, conditions)
+        column.checks[scenario] = first_in_request(name, request_for(middle(users, size)))
+        column.prepare[scenario] = stored(name, [("user", u.username) for u in users[:size]])
     regex_user = users[REGEX_USER_INDEX]
-    requests["f_regex"] = request_for(regex_user, f"/u/{regex_user.pk}/")
     pattern = f"^/u/{str(regex_user.pk)[:-2]}[0-9][0-9]/$"
-    column.checks["regex rule"] = flags_for("f_regex", [{"condition": "path matches", "value": pattern}])
+    column.checks["regex rule"] = first_in_request("f_regex", request_for(regex_user, f"/u/{regex_user.pk}/"))
+    column.prepare["regex rule"] = stored("f_regex", [("path matches", pattern)])
     column.checks["variant"] = "django-flags flags are on/off, no variants"
-    template = template_check(
-        '{% load feature_flags %}{% flag_enabled "f_on" as on %}{% if on %}yes{% endif %}', requests["f_on"]
+    column.checks["template, one tag"] = template_check(
+        '{% load feature_flags %}{% flag_enabled "f_on" as on %}{% if on %}yes{% endif %}',
+        everyone,
+        fresh=lambda: everyone.__dict__.pop("flag_conditions", None),
     )
-
-    def render():
-        settings.FLAGS = {"f_on": [{"condition": "boolean", "value": True}]}
-        requests["f_on"].__dict__.pop("flag_conditions", None)
-        return template()
-
-    column.checks["template, one tag"] = render
-    column.checks["redis"] = "django-flags has no cache layer: settings or a query per request"
+    column.prepare["template, one tag"] = stored("f_on", [("boolean", "True")])
     return column
 
 
@@ -298,8 +346,6 @@ def hanoi_column(users: list, backend, label: str, bulk_users: Callable[[str, li
     rollout.add_func("h_variant", percentage=100, variants=["a", "b"])
     column.checks["variant"] = lambda: rollout.variant("h_variant", uid)
     column.checks["template, one tag"] = "hanoi has no template tags"
-    for scenario in ("on for everyone", "regex rule", "user in a list of 10,000"):
-        assert column.checks[scenario](), f"{label}: the {scenario!r} check is wrong"
     return column
 
 
@@ -346,6 +392,8 @@ def measure_columns(columns: list[Column], budget: float) -> dict[str, dict[str,
             if isinstance(check, str):
                 row[scenario] = check
                 continue
+            column.prepare.get(scenario, lambda: None)()
+            probe(column, scenario, check)
             us = per_call_us(check, budget)
             if scenario == "template, one tag":
                 us = max(us - template_floor, 0.01)  # the tag's own cost

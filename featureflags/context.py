@@ -65,7 +65,7 @@ def user_id_of(user: Any) -> str | None:
     """The id flags know a Django user by (``USER_ID_ATTRIBUTE``); None when anonymous."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    attribute = flag_settings.USER_ID_ATTRIBUTE
+    attribute = request_setting("USER_ID_ATTRIBUTE")
     if callable(attribute):
         value = attribute(user)
     elif "." in attribute:
@@ -132,7 +132,7 @@ def context_from_request(request: Any) -> Context:
     cached = getattr(request, "_featureflags_context", None)
     if cached is not None:
         return cached
-    context = _request_context(request, new_anonymous_id=False)
+    context = _request_context(request)
     try:
         request._featureflags_context = context
     except AttributeError:
@@ -140,29 +140,12 @@ def context_from_request(request: Any) -> Context:
     return context
 
 
-def _request_context(request: Any, new_anonymous_id: bool) -> Context:
-    try:
-        user = _request_user(request)
-        user_id = user_id_of(user)
-        attributes = user_attributes(user) if user is not None else {"is_authenticated": False}
-    except Exception:  # e.g. the session store is down: the visitor is treated as anonymous
-        logger.warning("featureflags: cannot read request.user", exc_info=True)
-        user_id, attributes = None, {"is_authenticated": False}
-    meta = request.META
-    attributes["ip"] = meta.get("REMOTE_ADDR")
-    attributes["user_agent"] = meta.get("HTTP_USER_AGENT", "")
-    attributes["language"] = getattr(request, "LANGUAGE_CODE", None) or _accepted_language(meta)
-    anonymous_id = read_anonymous_id(request)
-    if anonymous_id is None and user_id is None and new_anonymous_id:
-        anonymous_id = os.urandom(16).hex()  # 128 random bits as uuid4().hex gives, without the UUID object
-        request._featureflags_new_anonymous_id = anonymous_id  # the middleware sets the cookie
-    hook = flag_settings.CONTEXT
-    if hook is not None:
-        try:
-            attributes.update(hook(request) or {})
-        except Exception:
-            logger.exception("featureflags: the CONTEXT hook failed")
-    return Context(user_id=user_id, anonymous_id=anonymous_id, attributes=attributes)
+def _request_context(request: Any) -> Context:
+    """A request's whole context at once, without a new anonymous id (nobody would set its cookie)."""
+    user = _read_user(request)
+    return Context(
+        user_id=user[0], anonymous_id=read_anonymous_id(request), attributes=_request_attributes(request, user)
+    )
 
 
 def _request_user(request: Any) -> Any:
@@ -170,17 +153,19 @@ def _request_user(request: Any) -> Any:
     user = getattr(request, "user", None)
     if not isinstance(user, LazyObject):
         return user
-    if user._wrapped is empty:
+    wrapped = object.__getattribute__(user, "_wrapped")  # past LazyObject's Python-level __getattribute__
+    if wrapped is empty:
         if _nobody_logged_in(request, user):
             return _NOBODY
         user._setup()
-    return user._wrapped
+        wrapped = object.__getattribute__(user, "_wrapped")
+    return wrapped
 
 
 def _nobody_logged_in(request: Any, user: LazyObject) -> bool:
     """True when Django's AuthenticationMiddleware could only find AnonymousUser: its lazy user is
     untouched and the request has no session (no key). Loading it would cost more than the flags."""
-    setup = user.__dict__.get("_setupfunc")
+    setup = object.__getattribute__(user, "__dict__").get("_setupfunc")
     if getattr(setup, "__module__", None) != "django.contrib.auth.middleware":
         return False  # another middleware's user: it may know someone without a session
     session = request.__dict__.get("session")
@@ -196,9 +181,22 @@ class _Nobody:
 _NOBODY = _Nobody()
 
 
+def request_setting(name: str) -> Any:
+    """``flag_settings.<name>`` for the request path, kept until ``FEATUREFLAGS`` changes
+    (a read through FlagSettings costs about a microsecond; a request reads several)."""
+    try:
+        return _request_settings[name]
+    except KeyError:
+        value = _request_settings[name] = getattr(flag_settings, name)
+        return value
+
+
+_request_settings: dict[str, Any] = {}
+
+
 def read_anonymous_id(request: Any) -> str | None:
     """The visitor's anonymous id from its signed cookie; None when absent or tampered with."""
-    cookie = flag_settings.ANONYMOUS_COOKIE
+    cookie = request_setting("ANONYMOUS_COOKIE")
     raw = getattr(request, "COOKIES", {}).get(cookie) if cookie else None
     if raw is None:
         return None
@@ -239,6 +237,7 @@ def _forget_verified_cookies(*, setting: str, **kwargs: Any) -> None:
     if setting in ("SECRET_KEY", "SECRET_KEY_FALLBACKS", "SIGNING_BACKEND", "FEATUREFLAGS"):
         _verified_cookies.clear()
         _cookie_signers.clear()
+        _request_settings.clear()
 
 
 setting_changed.connect(_forget_verified_cookies)
@@ -250,49 +249,132 @@ def _accepted_language(meta: Mapping[str, Any]) -> str | None:
     return first or None
 
 
-def _build_off_the_loop(request: Any) -> Context:
-    """Build a request's context; inside an event loop (an async view), in a worker thread,
-    because reading ``request.user`` may query the database, which Django forbids in async code."""
+def _off_the_loop(build: Any, request: Any, *args: Any) -> Any:
+    """``build(request)``; inside an event loop (an async view), in a worker thread, because
+    reading ``request.user`` may query the database, which Django forbids in async code."""
     if asyncio._get_running_loop() is None:  # the usual sync request; get_running_loop() would raise
-        return _request_context(request, new_anonymous_id=True)
-    if getattr(request, "_cached_user", None) is not None and flag_settings.CONTEXT is None:
-        return _request_context(request, new_anonymous_id=True)  # the user is loaded already: no query
+        return build(request, *args)
+    if getattr(request, "_cached_user", None) is not None and request_setting("CONTEXT") is None:
+        return build(request, *args)  # the user is loaded already: no query
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="featureflags-context") as pool:
-        return pool.submit(copy_context().run, _request_context, request, True).result()
+        return pool.submit(copy_context().run, build, request, *args).result()
+
+
+def _read_user(request: Any) -> tuple[str | None, dict[str, Any]]:
+    """The request's user id and user attributes; anonymous when ``request.user`` cannot be read."""
+    try:
+        user = _request_user(request)
+        if user is None:
+            return None, {"is_authenticated": False}
+        return user_id_of(user), user_attributes(user)
+    except Exception:  # e.g. the session store is down: the visitor is treated as anonymous
+        logger.warning("featureflags: cannot read request.user", exc_info=True)
+        return None, {"is_authenticated": False}
+
+
+def _request_attributes(request: Any, user: tuple[str | None, dict[str, Any]]) -> dict[str, Any]:
+    attributes = dict(user[1])
+    meta = request.META
+    attributes["ip"] = meta.get("REMOTE_ADDR")
+    attributes["user_agent"] = meta.get("HTTP_USER_AGENT", "")
+    attributes["language"] = getattr(request, "LANGUAGE_CODE", None) or _accepted_language(meta)
+    hook = request_setting("CONTEXT")
+    if hook is not None:
+        try:
+            attributes.update(hook(request) or {})
+        except Exception:
+            logger.exception("featureflags: the CONTEXT hook failed")
+    return attributes
+
+
+_LAZY_PARTS = frozenset(("user_id", "anonymous_id", "attributes"))
 
 
 class RequestContext(Context):
-    """A request's context, built on first use: a request that checks no flag never reads
-    ``request.user`` or the cookie. The middleware makes one per request.
+    """A request's context, each part built on first use: a check reads ``request.user`` only
+    when it needs the user id, the headers and the ``CONTEXT`` hook only when it needs an
+    attribute, and the cookie only when it hashes the anonymous id. A new visitor is given
+    an anonymous id (and, by the middleware, its cookie) only when a check reads it.
 
     >>> RequestContext(request).user_id  # reads request.user now, once
     """
 
-    __slots__ = ("_request",)
+    __slots__ = ("_origin", "_read", "_request", "_user")
 
-    def __init__(self, request: Any) -> None:  # the Context fields stay unset until read
+    def __init__(self, request: Any) -> None:  # user_id, anonymous_id and attributes stay unset until read
         self._request = request
+        self._origin: RequestContext | None = None  # the context this one was replaced from
+        self._user: tuple[str | None, dict[str, Any]] | None = None
+        self._read = False
+        self.environment = None
 
     def __getattr__(self, name: str) -> Any:
-        # Called only while a Context slot is still unset: build everything once.
-        if name not in Context.__slots__:
+        # Called only while a Context slot is still unset: build that part, once.
+        if name not in _LAZY_PARTS:
             raise AttributeError(name)
+        self._read = True
+        origin = self._origin
+        if origin is not None:
+            value = getattr(origin, name)
+        elif name == "user_id":
+            value = self._user_part()[0]
+        elif name == "anonymous_id":
+            value = self._anonymous_id()
+        else:
+            value = self._attributes()
+        setattr(self, name, value)
+        return value
+
+    def _user_part(self) -> tuple[str | None, dict[str, Any]]:
+        user = self._user
+        if user is None:
+            if self._origin is not None:
+                user = self._origin._user_part()
+            else:
+                try:
+                    user = _off_the_loop(_read_user, self._request)
+                except Exception:
+                    logger.exception("featureflags: cannot read the request's user")
+                    user = (None, {"is_authenticated": False})
+            self._user = user
+        return user
+
+    def _attributes(self) -> dict[str, Any]:
+        user = self._user_part()
         try:
-            built = _build_off_the_loop(self._request)
+            return _off_the_loop(_request_attributes, self._request, user)
         except Exception:
-            logger.exception("featureflags: cannot build the request's context")
-            built = Context()
-        for slot in Context.__slots__:
-            object.__setattr__(self, slot, getattr(built, slot))
-        return getattr(built, name)
+            logger.exception("featureflags: cannot build the request's attributes")
+            return dict(user[1])
+
+    def _anonymous_id(self) -> str | None:
+        request = self._request
+        try:
+            anonymous_id = read_anonymous_id(request)
+        except Exception:
+            logger.exception("featureflags: cannot read the anonymous-id cookie")
+            anonymous_id = None
+        if anonymous_id is None:
+            anonymous_id = request.__dict__.get("_featureflags_new_anonymous_id")
+            if anonymous_id is None and self._user_part()[0] is None:
+                anonymous_id = os.urandom(16).hex()  # 128 random bits as uuid4().hex gives, without the UUID object
+                request._featureflags_new_anonymous_id = anonymous_id  # the middleware sets the cookie
+        return anonymous_id
+
+    def replace(self, **changes: Any) -> Context:
+        """Another environment or attributes, the other parts still built on first use (shared)."""
+        if not changes.keys() <= {"environment", "attributes"}:
+            return super().replace(**changes)
+        copy = RequestContext(self._request)
+        copy._origin = self
+        for name, value in changes.items():
+            setattr(copy, name, {} if name == "attributes" and value is None else value)
+        return copy
 
     @property
     def is_built(self) -> bool:
-        try:
-            object.__getattribute__(self, "user_id")
-        except AttributeError:
-            return False
-        return True
+        """Whether a part that differs per visitor (user, cookie, headers) was read."""
+        return self._read
 
     def __repr__(self) -> str:
-        return super().__repr__() if self.is_built else "RequestContext(<not built yet>)"
+        return super().__repr__() if self._read else "RequestContext(<not built yet>)"

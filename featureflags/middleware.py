@@ -14,13 +14,15 @@ def view(request):
 
 from __future__ import annotations
 
+import time
+from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 
-from .conf import flag_settings
-from .context import RequestContext, current_context, signed_anonymous_id
+from .context import RequestContext, current_context, request_setting, signed_anonymous_id
 from .decisions import evaluate_for, is_enabled_for, variant_for
 from .engine import Context, Decision
 
@@ -108,17 +110,59 @@ class FeatureFlagsMiddleware:
         anonymous_id = request.__dict__.get("_featureflags_new_anonymous_id")  # set once, when a check built it
         if anonymous_id is None:
             return response
-        cookie = flag_settings.ANONYMOUS_COOKIE
+        cookie = request_setting("ANONYMOUS_COOKIE")
         if cookie:
-            response.set_cookie(
-                cookie,
-                signed_anonymous_id(cookie, anonymous_id),
-                max_age=flag_settings.ANONYMOUS_COOKIE_MAX_AGE,
-                httponly=True,
-                secure=request.is_secure(),
-                samesite="Lax",
-            )
+            value = signed_anonymous_id(cookie, anonymous_id)
+            response.cookies[cookie] = issued_cookie(cookie, value, request.is_secure())
         return response
+
+
+def issued_cookie(name: str, value: str, secure: bool) -> Morsel:
+    """The new visitor's cookie as ``response.set_cookie(name, value, max_age=ANONYMOUS_COOKIE_MAX_AGE,
+    httponly=True, secure=secure, samesite="Lax")`` makes it, at a fraction of its cost: Django's
+    own call makes the attributes once a second, and their Set-Cookie text is reused."""
+    attributes, suffix = _cookie_template(name, secure)
+    morsel = _IssuedCookie()
+    morsel.set(name, value, _ENCODER.value_encode(value)[1])
+    dict.update(morsel, attributes)
+    morsel._line = f"{name}={morsel.coded_value}; {suffix}" if suffix else f"{name}={morsel.coded_value}"
+    morsel._as_made = (morsel.coded_value, dict(attributes))
+    return morsel
+
+
+_ENCODER = SimpleCookie()
+
+
+class _IssuedCookie(Morsel):
+    """A Morsel whose Set-Cookie text is made in advance; changed after (a domain added by
+    another middleware, say), it is formatted by Morsel as usual."""
+
+    _line: str | None = None  # class defaults: an unpickled copy (Morsel keeps key and value) formats as usual
+    _as_made: tuple[str, dict[str, Any]] | None = None
+
+    def OutputString(self, attrs: Any = None) -> str:
+        made = self._as_made
+        if attrs is None and made is not None and made[0] == self.coded_value and made[1] == self:
+            return self._line  # type: ignore[return-value]
+        return super().OutputString(attrs)
+
+
+def _cookie_template(name: str, secure: bool) -> tuple[dict[str, Any], str]:
+    max_age = request_setting("ANONYMOUS_COOKIE_MAX_AGE")
+    key = (name, secure, max_age, int(time.time()))
+    cached = _templates.get(key)
+    if cached is None:
+        made = HttpResponse()
+        made.set_cookie(name, "x", max_age=max_age, httponly=True, secure=secure, samesite="Lax")
+        morsel = made.cookies[name]
+        text = morsel.OutputString()
+        suffix = text.split("; ", 1)[1] if "; " in text else ""
+        _templates.clear()  # one second's templates at a time
+        cached = _templates[key] = (dict(morsel), suffix)
+    return cached
+
+
+_templates: dict[tuple[str, bool, Any, int], tuple[dict[str, Any], str]] = {}
 
 
 def _vary_on_cookie(response: Any) -> None:

@@ -189,6 +189,7 @@ def test_a_visitor_without_a_session_is_anonymous_without_loading_the_user(rf, m
     from django.utils.functional import empty
 
     make_flag("new_ui", percentage=100)
+    make_flag("half", percentage=50)
     request = _through_django_auth(rf.get("/"))
     seen = {}
 
@@ -197,12 +198,86 @@ def test_a_visitor_without_a_session_is_anonymous_without_loading_the_user(rf, m
         seen["user_id"] = req._featureflags_context.user_id
         seen["authenticated"] = req._featureflags_context.attributes["is_authenticated"]
         seen["user_loaded"] = req.user._wrapped is not empty
+        seen["id_before_hashing"] = "_featureflags_new_anonymous_id" in req.__dict__
+        seen["half"] = req.flags.get("half") is not None  # hashes the anonymous id: the visitor is given one
         return HttpResponse("ok")
 
     response = FeatureFlagsMiddleware(view)(request)
-    assert seen == {"on": True, "user_id": None, "authenticated": False, "user_loaded": False}
+    assert seen == {
+        "on": True,
+        "user_id": None,
+        "authenticated": False,
+        "user_loaded": False,
+        "id_before_hashing": False,
+        "half": True,
+    }
     assert response["Vary"] == "Cookie"  # the page depends on the visitor's cookie
     assert COOKIE in response.cookies
+
+
+def test_a_check_that_hashes_no_anonymous_id_issues_no_cookie(rf, make_flag):
+    from django.http import HttpResponse
+
+    make_flag("everyone", percentage=100)
+    response = FeatureFlagsMiddleware(lambda req: HttpResponse(str(req.flags.everyone)))(
+        _through_django_auth(rf.get("/"))
+    )
+    assert response.content == b"True"
+    assert COOKIE not in response.cookies  # nothing was hashed: no id to keep
+    assert response["Vary"] == "Cookie"  # the user id (from the session cookie) was read
+
+
+def test_a_flag_that_is_off_reads_nothing_of_the_visitor(rf, make_flag):
+    from django.http import HttpResponse
+
+    make_flag("dark", enabled=False)
+    request = _through_django_auth(rf.get("/"))
+    response = FeatureFlagsMiddleware(lambda req: HttpResponse(str(req.flags.dark)))(request)
+    assert response.content == b"False"
+    assert not response.has_header("Vary") and COOKIE not in response.cookies
+    assert not request._featureflags_context.is_built
+
+
+def test_attributes_and_the_hook_are_read_only_when_a_flag_reads_an_attribute(rf, make_flag, settings):
+    from django.http import HttpResponse
+
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "CONTEXT": "tests.integration.test_middleware.counting_hook"}
+    make_flag("everyone", percentage=100)
+    make_flag("staff", constraints=[{"attribute": "is_staff", "operator": "IN", "values": ["true"]}])
+    HOOK_CALLS.clear()
+    seen = []
+
+    def view(req):
+        seen.append(req.flags.everyone)
+        seen.append(len(HOOK_CALLS))  # no flag read an attribute yet
+        seen.append(req.flags.staff)
+        seen.append(req.flags.staff)
+        return HttpResponse("ok")
+
+    FeatureFlagsMiddleware(view)(_through_django_auth(rf.get("/")))
+    assert seen == [True, 0, False, False]
+    assert len(HOOK_CALLS) == 1  # built once, on the first check that read an attribute
+
+
+HOOK_CALLS: list[object] = []
+
+
+def counting_hook(request):
+    HOOK_CALLS.append(request)
+    return {"region": "EU"}
+
+
+def test_a_context_replaced_for_another_environment_builds_its_parts_once(rf, db):
+    from django.contrib.auth.models import AnonymousUser
+
+    request = rf.get("/", REMOTE_ADDR="10.9.8.7")
+    request.user = AnonymousUser()
+    context = FeatureFlagsMiddleware.start(request)
+    staging = context.replace(environment="staging")
+    assert staging.environment == "staging" and context.environment is None
+    assert staging.attributes["ip"] == "10.9.8.7"
+    assert staging.attributes is context.attributes  # built once, shared
+    assert staging.anonymous_id == context.anonymous_id == request._featureflags_new_anonymous_id
 
 
 def test_another_middlewares_lazy_user_is_loaded(rf, make_flag):
@@ -236,3 +311,34 @@ def test_vary_cookie_is_added_to_an_existing_vary_and_only_when_a_flag_was_check
     assert response["Vary"] == "Accept-Language, Cookie"
     untouched = FeatureFlagsMiddleware(lambda req: HttpResponse("ok"))(_through_django_auth(rf.get("/")))
     assert not untouched.has_header("Vary")
+
+
+def test_the_issued_cookie_is_what_djangos_set_cookie_makes(rf, settings):
+    from http.cookies import SimpleCookie
+
+    from django.http import HttpResponse
+
+    from featureflags.middleware import issued_cookie
+
+    settings.FEATUREFLAGS = {**settings.FEATUREFLAGS, "ANONYMOUS_COOKIE_MAX_AGE": 3600}
+    for secure in (False, True):
+        ours = issued_cookie(COOKIE, "0123abcd:1tJb:sig-_x", secure)
+        django = HttpResponse()
+        django.set_cookie(COOKIE, "0123abcd:1tJb:sig-_x", max_age=3600, httponly=True, secure=secure, samesite="Lax")
+        theirs = django.cookies[COOKIE]
+        ours_parsed = SimpleCookie(ours.output(header=""))[COOKIE]
+        theirs_parsed = SimpleCookie(theirs.output(header=""))[COOKIE]
+        for morsel in (ours_parsed, theirs_parsed):
+            morsel["expires"] = ""  # made in the same second or the next: compared apart
+        assert ours_parsed == theirs_parsed and ours_parsed.value == "0123abcd:1tJb:sig-_x"
+        assert ours["httponly"] is True and ours["samesite"] == "Lax" and bool(ours["secure"]) is secure
+        assert ours["max-age"] == 3600 and ours["expires"]
+
+
+def test_an_issued_cookie_changed_afterwards_says_so(rf):
+    from featureflags.middleware import issued_cookie
+
+    morsel = issued_cookie(COOKIE, "abc", False)
+    assert "Domain" not in morsel.output()
+    morsel["domain"] = "example.com"  # as another middleware might
+    assert "Domain=example.com" in morsel.output()

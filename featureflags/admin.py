@@ -399,31 +399,27 @@ class FlagAdmin(RefuseHostileInput, admin.ModelAdmin):
 
     @admin.action(description=_("Restore the selected archived flags (switched off)"), permissions=["delete"])
     def restore_archived(self, request, queryset: QuerySet[Flag]) -> None:
-        keys = list(queryset.filter(archived_at__isnull=False).values_list("key", flat=True))
-        done, refused = [], []
-        for key in keys:
-            try:
-                services.restore_flag(key, actor=_actor(request), source=SOURCE)
-                done.append(key)
-            except ValidationError as exc:
-                refused.extend(exc.messages)
-        self.message_user(request, f"Restored: {', '.join(done) or 'none (select archived flags)'}.", messages.SUCCESS)
-        for message in refused:
-            self.message_user(request, message, messages.ERROR)
+        self._each_archived(request, queryset, services.restore_flag, "Restored", messages.SUCCESS)
 
     @admin.action(
         description=_("Purge the selected archived flags and their user lists for good"), permissions=["delete"]
     )
     def purge_archived(self, request, queryset: QuerySet[Flag]) -> None:
+        self._each_archived(request, queryset, services.purge_flag, "Purged", messages.WARNING)
+
+    def _each_archived(self, request, queryset: QuerySet[Flag], change, done_word: str, level: int) -> None:
+        """Apply ``change`` to each selected archived flag; a refusal is reported, never a 500."""
         keys = list(queryset.filter(archived_at__isnull=False).values_list("key", flat=True))
         done, refused = [], []
         for key in keys:
             try:
-                services.purge_flag(key, actor=_actor(request), source=SOURCE)
+                change(key, actor=_actor(request), source=SOURCE)
                 done.append(key)
             except ValidationError as exc:
                 refused.extend(exc.messages)
-        self.message_user(request, f"Purged: {', '.join(done) or 'none (select archived flags)'}.", messages.WARNING)
+            except services.FlagNotFound:  # restored or purged by someone else meanwhile
+                refused.append(f"{key}: no longer archived.")
+        self.message_user(request, f"{done_word}: {', '.join(done) or 'none (select archived flags)'}.", level)
         for message in refused:
             self.message_user(request, message, messages.ERROR)
 
